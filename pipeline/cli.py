@@ -1,0 +1,158 @@
+"""The `polclaims` command line."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+
+app = typer.Typer(
+    help="polclaims: policy claims from Kazakh and Russian statements of officials.\n\n"
+         "Start with `polclaims analyze FILE` to see how a statement is segmented and analysed, "
+         "or `polclaims annotate FILE` for CoNLL-U / JSON output of the language pipelines.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+evaluate_app = typer.Typer(help="Score the pipelines against gold data.", no_args_is_help=True)
+train_app = typer.Typer(help="Train (rebuild) the shipped models.", no_args_is_help=True)
+app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(train_app, name="train")
+
+FORMATS_ANNOTATE = ("conllu", "json")
+FORMATS_TABLE = ("table", "json", "jsonl", "csv")
+
+
+def _quiet_libraries() -> None:
+    for name in ("stanza", "datasets", "urllib3", "filelock"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _read_input(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    p = Path(path)
+    if not p.is_file():
+        raise typer.BadParameter(f"no such file: {path}", param_hint="INPUT")
+    return p.read_text(encoding="utf-8")
+
+
+@app.command()
+def version() -> None:
+    """Print the polclaims version and the versions of the language pipelines' models."""
+    from . import config
+
+    kk = config.load("nlp_kk").get("version")
+    ru = config.load("nlp_ru").get("version", "ru")
+    typer.echo(f"polclaims {__version__} (kk: {kk}, ru: {ru})")
+
+
+@app.command()
+def annotate(
+    input: str = typer.Argument(..., help="A text file, or - for stdin. Paragraphs are separated by blank lines."),
+    lang: str = typer.Option("auto", "--lang", "-l", help="kk, ru, or auto (language per sentence)."),
+    format: str = typer.Option("conllu", "--format", "-f", help="conllu or json."),
+) -> None:
+    """Tokenize, split sentences, tag, lemmatize, parse and find entities; print CoNLL-U or JSON.
+
+    CoNLL-U output is scorable by the CoNLL 2018 evaluation (`udtools.udeval`); each sentence
+    carries `# lang` and its character offsets in the input (`# char_start`, `# char_end`).
+    """
+    from .annotate import annotate as run_annotate, chunk_to_json
+    from .conllu import sentence_to_conllu
+
+    _quiet_libraries()
+    if format not in FORMATS_ANNOTATE:
+        raise typer.BadParameter(f"use one of {', '.join(FORMATS_ANNOTATE)}", param_hint="--format")
+    if lang not in ("auto", "kk", "ru"):
+        raise typer.BadParameter("use kk, ru or auto", param_hint="--lang")
+    text = _read_input(input)
+    chunks = run_annotate(text, lang)
+    if format == "json":
+        out = [s for c in chunks for s in chunk_to_json(text, c)]
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    n = 0
+    for c in chunks:
+        for sent in c.doc.sents:
+            toks = [t for t in sent if not t.is_space]
+            if not toks:
+                continue
+            n += 1
+            block = sentence_to_conllu(sent, f"s{n}")
+            start = c.start + toks[0].idx
+            end = c.start + toks[-1].idx + len(toks[-1].text)
+            lines = block.split("\n")
+            lines.insert(1, f"# lang = {c.lang}\n# char_start = {start}\n# char_end = {end}")
+            sys.stdout.write("\n".join(lines) + "\n")
+
+
+@app.command()
+def analyze(
+    inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, .csv, .parquet), directories, or - for stdin."),
+    format: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
+    nlp: bool = typer.Option(True, "--nlp/--no-nlp", help="Run the language pipelines (entities, tokens, root)."),
+) -> None:
+    """Show how statements are read and segmented: paragraphs, sentences with offsets,
+    language per sentence, boilerplate, and what the language pipelines see in each sentence."""
+    from .analysis import analyze_statements, print_analysis
+
+    _quiet_libraries()
+    if format not in FORMATS_TABLE:
+        raise typer.BadParameter(f"use one of {', '.join(FORMATS_TABLE)}", param_hint="--format")
+    rows, failures = analyze_statements(inputs, run_nlp=nlp)
+    print_analysis(rows, failures, format)
+    if failures and not rows:
+        raise typer.Exit(1)
+
+
+@evaluate_app.command("nlp")
+def evaluate_nlp(
+    gold: Path = typer.Argument(..., help="A UD treebank file (.conllu) with gold annotation.", exists=True, dir_okay=False),
+    lang: str = typer.Option(..., "--lang", "-l", help="kk or ru: which pipeline to score."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the system CoNLL-U here."),
+    format: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """Run the pipeline on the raw text of GOLD and print F1 for Tokens, Sentences, UPOS,
+    UFeats, Lemmas, UAS and LAS (CoNLL 2018 shared-task evaluation)."""
+    from .evaluate_nlp import evaluate_pipeline
+    from .nlp import get_pipeline
+
+    _quiet_libraries()
+    if lang not in ("kk", "ru"):
+        raise typer.BadParameter("use kk or ru", param_hint="--lang")
+    scores = evaluate_pipeline(get_pipeline(lang), gold, output)
+    if format == "json":
+        typer.echo(json.dumps({"lang": lang, "gold": str(gold), **scores}))
+        return
+    typer.echo(f"{lang} on {gold.name}")
+    for k, v in scores.items():
+        typer.echo(f"  {k:<18} {v}")
+
+
+@train_app.command("kk")
+def train_kk(
+    data: Path = typer.Option(Path("../shared/data"), help="Folder holding ud/kk_ktb, kaznerd and parallel_kk_ru."),
+    config_file: Path = typer.Option(Path("configs/train_kk.toml"), "--config", help="Training settings."),
+    out: Path = typer.Option(Path("models/kk"), help="Where the models go."),
+    work: Path = typer.Option(Path("build/kk"), help="Scratch folder (splits, vectors, logs)."),
+    steps: str = typer.Option("vectors,tokenize,mwt,pos,lemma,depparse,ner",
+                              help="Comma-separated subset of the steps to run."),
+) -> None:
+    """Rebuild the Kazakh Stanza models (tokenizer, MWT, POS, lemma, parser, NER) on a CPU.
+
+    Preload jemalloc for a 2-3x speed-up on VMs (the Makefile's `train-kk` target does)."""
+    from .training import kk_stanza
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    kk_stanza.main(config_file, data, out, work, [s.strip() for s in steps.split(",") if s.strip()])
+
+
+def main() -> None:  # console-script entry point
+    app()
+
+
+if __name__ == "__main__":
+    main()

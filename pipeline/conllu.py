@@ -1,0 +1,78 @@
+"""Write spaCy `Doc`s as CoNLL-U, so output is scorable by the CoNLL 2018 evaluation."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from spacy.tokens import Doc, Span
+
+from .nlp.docs import register_extensions
+
+register_extensions()
+
+
+def _clean(value: str) -> str:
+    value = (value or "").replace("\t", " ").replace("\n", " ")
+    return value if value.strip() else "_"
+
+
+def sentence_to_conllu(sent: Span, sent_id: str | None = None) -> str:
+    """One sentence block. Whitespace tokens are dropped; split surface tokens get a range line."""
+    toks = [t for t in sent if not t.is_space]
+    if not toks:
+        return ""
+    ids = {t.i: n for n, t in enumerate(toks, start=1)}
+    doc = sent.doc
+    has_parse = doc.has_annotation("DEP")
+    lines = []
+    if sent_id:
+        lines.append(f"# sent_id = {sent_id}")
+    text = doc.text[toks[0].idx: toks[-1].idx + len(toks[-1].text)]
+    lines.append("# text = " + " ".join(text.split()))
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        group = [t]
+        if t._.mwt is not None:
+            j = i + 1
+            while (j < len(toks) and toks[j]._.mwt == t._.mwt and toks[j].i == toks[j - 1].i + 1
+                   and not toks[j - 1].whitespace_ and toks[j].idx > t.idx):
+                group.append(toks[j])
+                j += 1
+            # a group ends where the surface token ends
+            surface_end = t.idx + len(t._.mwt)
+            group = [g for g in group if g.idx < surface_end]
+        last = group[-1]
+        space_after = bool(last.whitespace_) or (last.i + 1 < len(doc) and doc[last.i + 1].is_space)
+        at_end = last.i + 1 >= len(doc)
+        misc_space = "_" if space_after or at_end else "SpaceAfter=No"
+        if len(group) > 1:
+            a, b = ids[group[0].i], ids[group[-1].i]
+            surface = doc.text[group[0].idx: last.idx + len(last.text)]
+            lines.append(f"{a}-{b}\t{_clean(surface)}\t_\t_\t_\t_\t_\t_\t_\t{misc_space}")
+        for k, w in enumerate(group):
+            form = w._.form or w.text
+            if has_parse:
+                head = 0 if w.head.i == w.i or w.dep_.lower() == "root" else ids.get(w.head.i, 0)
+                dep = "root" if head == 0 else (w.dep_ or "dep")
+            else:
+                head, dep = "_", "_"
+            misc = misc_space if len(group) == 1 else "_"
+            feats = str(w.morph) if str(w.morph) else "_"
+            lines.append("\t".join([
+                str(ids[w.i]), _clean(form), _clean(w.lemma_), w.pos_ or "X", _clean(w.tag_),
+                feats, str(head), dep, "_", misc]))
+        i += len(group)
+    return "\n".join(lines) + "\n"
+
+
+def doc_to_conllu(doc: Doc, doc_id: str = "doc") -> str:
+    blocks = []
+    for n, sent in enumerate(doc.sents, start=1):
+        block = sentence_to_conllu(sent, f"{doc_id}-{n}")
+        if block:
+            blocks.append(block)
+    return "\n".join(blocks) + ("\n" if blocks else "")
+
+
+def docs_to_conllu(docs: Iterable[Doc], prefix: str = "doc") -> str:
+    return "".join(doc_to_conllu(d, f"{prefix}{i}") for i, d in enumerate(docs, start=1))
