@@ -67,3 +67,61 @@ class Paragraph:
     start: int
     end: int
     sentences: list[Sentence] = field(default_factory=list)
+
+
+CLAIM_TYPES = ("commitment", "obligation", "decision")
+ACTOR_KINDS = ("speaker", "government", "society", "other", "unspecified")
+POLARITIES = ("affirmative", "negative")
+TENSES = ("past", "present", "future")
+
+
+@dataclass
+class Quantity:
+    """A number found in a claim: "2 млрд тенге" -> value 2000000000, unit "тенге"."""
+
+    text: str
+    value: float | int
+    unit: str | None = None
+    start: int | None = None  # offsets in the statement text
+    end: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Claim:
+    """One policy claim (see ../shared/docs/claims-guideline.md); the record every stage shares.
+
+    Offsets (`char_start`/`char_end` of the sentence, `predicate_start`/`predicate_end`) index
+    the statement text, so `text[predicate_start:predicate_end] == predicate`.
+    """
+
+    statement_id: str
+    lang: str
+    sentence: str
+    char_start: int
+    char_end: int
+    type: str
+    predicate: str
+    predicate_start: int
+    predicate_end: int
+    predicate_lemma: str | None = None
+    actor: str | None = None
+    actor_kind: str = "unspecified"
+    target: str | None = None
+    polarity: str = "affirmative"
+    tense: str = "present"
+    quantities: list[dict] = field(default_factory=list)
+    entities: list[dict] = field(default_factory=list)
+    topic: str | None = None
+    topics: list[dict] = field(default_factory=list)
+    aligned_to: str | None = None
+    confidence: float = 1.0
+    sentence_index: int | None = None
+    claim_id: str = ""
+    pipeline_version: str = ""
+    model_versions: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

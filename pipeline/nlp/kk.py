@@ -64,6 +64,9 @@ class KazakhPipeline:
     def __init__(self, cfg: dict | None = None):
         import stanza
 
+        from .torch_fixes import patch_bilinear
+
+        patch_bilinear()
         register_extensions()
         cfg = cfg or config.load("nlp_kk")
         mdir = config.resolve_path(cfg["model_dir"])

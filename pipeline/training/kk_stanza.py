@@ -149,7 +149,7 @@ def _run(args: list[str], logfile: Path) -> None:
     log.info("running: %s", " ".join(args))
     t0 = time.time()
     with logfile.open("w", encoding="utf-8") as fh:
-        proc = subprocess.run([sys.executable, "-m", *args], stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.run([sys.executable, "-m", "pipeline.training.run_stanza", *args], stdout=fh, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
         raise RuntimeError(f"{args[0]} failed (exit {proc.returncode}); see {logfile}")
     log.info("done in %.0f s (log: %s)", time.time() - t0, logfile)

@@ -1,0 +1,111 @@
+"""`make bench`: speed and memory of the pipelines on this machine, written to a file.
+
+Each measurement runs in a fresh child process so that cold start and peak memory are those
+a user sees (`resource.getrusage(...).ru_maxrss` of that child).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .config import PROJECT_ROOT, shared_data_dir
+
+
+def _child(code: str) -> dict:
+    """Run `code` in a fresh interpreter; it prints one JSON object as its last line."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=PROJECT_ROOT)
+    if out.returncode != 0:
+        raise RuntimeError(f"benchmark child failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+COLD_START = r"""
+import json, time, resource
+t0 = time.perf_counter()
+from pipeline.nlp import get_pipeline
+kk = get_pipeline("kk"); t1 = time.perf_counter()
+ru = get_pipeline("ru"); t2 = time.perf_counter()
+kk("Біз селолық әкімдіктерге қосымша өкілеттіктер береміз."); ru("Мы наделяем акиматы полномочиями.")
+t3 = time.perf_counter()
+print(json.dumps({"load_kk_s": round(t1 - t0, 2), "load_ru_s": round(t2 - t1, 2),
+                  "cold_start_s": round(t3 - t0, 2),
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+"""
+
+THROUGHPUT = r"""
+import json, time, resource, sys
+from pipeline.annotate import annotate
+text = open(sys.argv[1] if len(sys.argv) > 1 else {path!r}, encoding="utf-8").read()
+lang = {lang!r}
+annotate("warm up.", lang)
+t0 = time.perf_counter()
+chunks = annotate(text, lang)
+dt = time.perf_counter() - t0
+n = sum(1 for c in chunks for t in c.doc if not t.is_space)
+s = sum(1 for c in chunks for _ in c.doc.sents)
+print(json.dumps({{"lang": lang, "tokens": n, "sentences": s, "seconds": round(dt, 2),
+                  "tokens_per_s": round(n / dt, 1),
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}))
+"""
+
+
+def bench_texts(data: Path, work: Path, n_sent: int) -> dict[str, Path]:
+    """Plain text for each language from UD test files (kk: the held-out KTB fold)."""
+    from .evaluate_nlp import raw_text_from_conllu
+    from .report_nlp import kk_test_split
+
+    work.mkdir(parents=True, exist_ok=True)
+    texts = {}
+    kk_gold = kk_test_split(data, work)
+    ru_gold = data / "ud" / "ru_gsd" / "ru_gsd-ud-test.conllu"
+    for lang, gold in (("kk", kk_gold), ("ru", ru_gold)):
+        raw = raw_text_from_conllu(gold)
+        # one sentence per paragraph keeps the language pipelines' batching realistic
+        sents = []
+        for line in open(gold, encoding="utf-8"):
+            if line.startswith("# text = "):
+                sents.append(line[len("# text = "):].strip())
+        body = "\n\n".join(sents[:n_sent]) if sents else raw
+        path = work / f"bench_{lang}.txt"
+        path.write_text(body, encoding="utf-8")
+        texts[lang] = path
+    return texts
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results.json")
+    ap.add_argument("--data", type=Path, default=shared_data_dir())
+    ap.add_argument("--sentences", type=int, default=400, help="sentences per language")
+    args = ap.parse_args(argv)
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform(),
+                    "allocator": "jemalloc" if "jemalloc" in os.environ.get("LD_PRELOAD", "") else "default"},
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    results["cold_start"] = _child(COLD_START)
+    texts = bench_texts(args.data, PROJECT_ROOT / "build" / "bench", args.sentences)
+    results["annotate"] = {lang: _child(THROUGHPUT.format(path=str(p), lang=lang)) for lang, p in texts.items()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    cs = results["cold_start"]
+    print(f"cold start (load kk + ru, first sentence each): {cs['cold_start_s']} s, peak {cs['peak_rss_mb']} MB")
+    print("| lang | sentences | tokens | seconds | tokens/s | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for lang, r in results["annotate"].items():
+        print(f"| {lang} | {r['sentences']} | {r['tokens']} | {r['seconds']} | {r['tokens_per_s']} | {r['peak_rss_mb']} |")
+    print(f"written to {args.out}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
