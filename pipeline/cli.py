@@ -108,6 +108,35 @@ def analyze(
         raise typer.Exit(1)
 
 
+@app.command()
+def process(
+    inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, .csv, .parquet), directories, or - for stdin."),
+    out: str = typer.Option("claims.jsonl", "--out", "-o",
+                            help="Claims file: .jsonl (default), .csv or .parquet by extension; - for stdout."),
+    db: Optional[Path] = typer.Option(Path("polclaims.db"), "--db",
+                                      help="SQLite store of statements, sentences, claims and failures."),
+    no_db: bool = typer.Option(False, "--no-db", help="Do not write the SQLite store."),
+    chunk_size: int = typer.Option(64, "--chunk-size", help="Statements analysed together (memory vs. speed)."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
+                                            help="Progress bar (default: on when stderr is a terminal)."),
+) -> None:
+    """Extract policy claims (commitments, obligations, decisions) from statements.
+
+    Writes one claim per line with all fields of the claims guideline, stores everything in
+    SQLite (re-processing a statement replaces its rows), and prints a summary. Records that
+    cannot be processed are listed with their reason and stored as failures; the rest goes on.
+
+    Example: polclaims process data/samples/decentralization-statement.txt --out claims.jsonl
+    """
+    from .processing import run_process
+
+    _quiet_libraries()
+    summary = run_process(inputs, out, None if no_db else db, chunk_size=chunk_size, progress=progress)
+    typer.echo(summary.render(), err=out == "-")
+    if summary.statements == 0 and summary.failures:
+        raise typer.Exit(1)
+
+
 @evaluate_app.command("nlp")
 def evaluate_nlp(
     gold: Path = typer.Argument(..., help="A UD treebank file (.conllu) with gold annotation.", exists=True, dir_okay=False),
@@ -130,6 +159,13 @@ def evaluate_nlp(
     typer.echo(f"{lang} on {gold.name}")
     for k, v in scores.items():
         typer.echo(f"  {k:<18} {v}")
+
+
+from .evaluate_claims import evaluate_claims_command  # noqa: E402
+from .cli_query import query  # noqa: E402
+
+evaluate_app.command("claims")(evaluate_claims_command)
+app.command("query")(query)
 
 
 @train_app.command("kk")

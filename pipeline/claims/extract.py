@@ -1,0 +1,524 @@
+"""Rule-based claim extraction over Universal Dependencies `Doc`s, for Kazakh and Russian alike.
+
+The rules are written once against UD attributes (UPOS, features, lemmas, relations); what is
+particular to a language — modal words, planning verbs, decision verbs, Kazakh suffixes,
+actor lexicons — comes from `configs/claims/<lang>.toml`. Each rule says which claim type it
+makes and how sure it is (`confidence`), so a learned model can re-score candidates later.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from spacy.tokens import Doc, Token
+
+from .. import config
+from ..records import Claim, Sentence
+from .quantities import QuantityConfig, find_quantities
+
+PUNCT_EDGE = re.compile(r"^[\s,.;:!?«»\"'()\-–—]+|[\s,.;:!?«»\"'()\-–—]+$")
+
+
+@dataclass
+class Candidate:
+    type: str
+    words: list[Token]
+    main: Token  # the action verb: its lemma is the claim's lemma, its clause the claim's scope
+    tense: str
+    rule: str
+    confidence: float
+    polarity: str = "affirmative"
+    anchor: Token | None = None  # the word whose subject/dative names the actor (modal, aux)
+    extra_actor_heads: list[Token] = field(default_factory=list)
+
+
+def _low(t: Token) -> str:
+    return (t._.form or t.text).lower() if Token.has_extension("form") else t.text.lower()
+
+
+def _lem(t: Token) -> str:
+    return t.lemma_.lower()
+
+
+def _feat(t: Token, name: str) -> str | None:
+    v = t.morph.get(name)
+    return v[0] if v else None
+
+
+class LangRules:
+    """The configuration of one language, compiled."""
+
+    def __init__(self, lang: str, cfg: dict):
+        self.lang = lang
+        ob, cm, de = cfg.get("obligation", {}), cfg.get("commitment", {}), cfg.get("decision", {})
+        low = lambda xs: {x.lower() for x in xs}  # noqa: E731
+        self.modal_lemmas = low(ob.get("modal_lemmas", []))
+        self.modal_forms = low(ob.get("modal_forms", []))
+        self.negative_modals = low(ob.get("negative_modals", []))
+        self.prohibitive_forms = low(ob.get("prohibitive_forms", []))
+        self.appeal_lemmas = low(ob.get("appeal_lemmas", []))
+        self.future_aux_forms = low(cm.get("future_aux_forms", []))
+        self.future_participle = re.compile(cm["future_participle_regex"]) if cm.get("future_participle_regex") else None
+        self.first_pl = re.compile(cm["first_person_plural_regex"]) if cm.get("first_person_plural_regex") else None
+        self.planning_lemmas = low(cm.get("planning_lemmas", []))
+        self.planning_forms = low(cm.get("planning_forms", []))
+        self.enabling_lemmas = low(cm.get("enabling_lemmas", []))
+        self.first_pl_present = bool(cm.get("first_person_plural_present", False))
+        self.perfective_future = bool(cm.get("perfective_future", False))
+        self.aorist_commitment = bool(cm.get("aorist_commitment", False))
+        self.aorist = re.compile(cm["aorist_regex"]) if cm.get("aorist_regex") else None
+        self.present_passive = low(cm.get("present_passive_lemmas", []))
+        self.drop_other_actors = bool(cm.get("drop_other_actors", False))
+        self.non_state = low(cm.get("non_state_actors", []))
+        self.forecast = low(cm.get("forecast_lemmas", []))
+        self.decision_lemmas = low(de.get("lemmas", []))
+        self.past_form = re.compile(de["past_regex"]) if de.get("past_regex") else None
+        self.performative = low(de.get("performative_lemmas", []))
+        ex = cfg.get("exclude", {})
+        self.exclude_lemmas = low(ex.get("lemmas", []))
+        self.exclude_deprels = set(ex.get("deprels", []))
+        self.reflexive_lemmas = low(ex.get("reflexive_lemmas", []))
+        neg = cfg.get("negation", {})
+        self.negation_words = low(neg.get("words", []))
+        self.negative_verb = re.compile(neg["verb_regex"]) if neg.get("verb_regex") else None
+        te = cfg.get("tense", {})
+        self.present_as = te.get("present_as", "present")
+        self.progressive = re.compile(te["progressive_regex"]) if te.get("progressive_regex") else None
+        ac = cfg.get("actors", {})
+        self.speaker = low(ac.get("speaker", []))
+        self.government = low(ac.get("government", []))
+        self.government_modifiers = low(ac.get("government_modifiers", []))
+        self.society = low(ac.get("society", []))
+        self.other_pronouns = low(ac.get("other_pronouns", []))
+        self.quantities = QuantityConfig.from_dict(cfg.get("quantities", {}))
+        lm = cfg.get("lemma", {})
+        self.verbal_noun_re = re.compile(lm["verbal_noun_regex"]) if lm.get("verbal_noun_regex") else None
+        self.passive_rewrites = [(re.compile(a), b) for a, b in lm.get("passive_rewrites", [])]
+
+
+@lru_cache(maxsize=None)
+def rules_for(lang: str) -> LangRules:
+    return LangRules(lang, config.load(f"claims/{lang}"))
+
+
+def kazakh_verbal_noun(stem: str, rules: "LangRules | None" = None) -> str:
+    """KTB lemmas are verb stems ("бер", "ойла", "оқы"); claims cite the verbal noun ("беру").
+    A lemma that is already a verbal noun with endings ("қабылдауымыз") is cut back to "-у";
+    passive stems are rewritten to the active verb by the config's rules."""
+    stem = stem.lower()
+    m = rules.verbal_noun_re.match(stem) if rules is not None and rules.verbal_noun_re else None
+    if m:
+        noun = m.group(1)
+    elif not stem or stem.endswith("у"):
+        noun = stem
+    elif stem[-1] in "ыі":
+        noun = stem[:-1] + "у"
+    elif stem.endswith("и"):
+        noun = stem + "ю"
+    else:
+        noun = stem + "у"
+    for pat, repl in (rules.passive_rewrites if rules is not None else []):
+        noun = pat.sub(repl, noun)
+    return noun
+
+
+class ClaimExtractor:
+    """Finds claim candidates in a parsed sentence and fills every field of the guideline."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.r = rules_for(lang)
+
+    # ---- predicates -------------------------------------------------------------------
+    def is_modal(self, t: Token) -> bool:
+        low, lem = _low(t), _lem(t)
+        if t.dep_ in ("amod", "acl") and t.pos_ == "ADJ" and low not in self.r.modal_forms:
+            return False  # "необходимые меры" describes, it does not oblige
+        if lem in self.r.modal_lemmas and (lem not in ("следовать",) or low in self.r.modal_forms):
+            return t.pos_ in ("ADJ", "ADV", "VERB", "AUX", "NOUN", "PRON", "PART") or low in self.r.modal_forms
+        return low in self.r.modal_forms
+
+    def verb_like(self, t: Token) -> bool:
+        if t.pos_ in ("VERB", "AUX"):
+            return True
+        # Kazakh verbal nouns ("енгізу", "қабылдауымыз", "ұстауға") are often tagged NOUN
+        return self.lang == "kk" and t.pos_ == "NOUN" and bool(re.search(r"(у|уы|уі|уға|уге|уын|уін|уымыз|уіміз|уда|уде)$", _low(t)))
+
+    def complement(self, t: Token) -> Token | None:
+        """The action verb of a modal/planning word: its clausal child, else its head, else nearby."""
+        for c in t.children:
+            if c.dep_ in ("xcomp", "csubj", "ccomp", "nsubj", "obj", "obl") and self.verb_like(c) and not self.is_modal(c) \
+                    and _lem(c) not in ("быть", "бол", "е"):
+                return c
+        if t.dep_ in ("aux", "aux:pass", "advmod", "cop", "parataxis") and self.verb_like(t.head) and t.head.i != t.i:
+            return t.head
+        # nearby fallback: Kazakh puts the verb before the modal, Russian after
+        rng = range(t.i - 1, max(t.sent.start, t.i - 4) - 1, -1) if self.lang == "kk" else range(t.i + 1, min(t.sent.end, t.i + 5))
+        for j in rng:
+            c = t.doc[j]
+            if c.is_punct:
+                break
+            if self.verb_like(c) and not self.is_modal(c) and c.pos_ != "AUX":
+                return c
+        return None
+
+    def negated(self, *tokens: Token) -> bool:
+        for t in tokens:
+            if t is None:
+                continue
+            for c in t.children:
+                if _low(c) in self.r.negation_words or _feat(c, "Polarity") == "Neg":
+                    return True
+            prev = t.doc[t.i - 1] if t.i > t.sent.start else None
+            if prev is not None and _low(prev) in self.r.negation_words and _low(prev) != "нет":
+                return True
+            if _feat(t, "Polarity") == "Neg" and t.pos_ in ("VERB", "AUX"):
+                return True
+            if self.r.negative_verb and self.r.negative_verb.search(_low(t)) and self.lang == "kk":
+                return True
+        return False
+
+    def excluded(self, t: Token) -> bool:
+        return _lem(t) in self.r.exclude_lemmas or t.dep_ in self.r.exclude_deprels
+
+    def candidates(self, doc: Doc) -> list[Candidate]:
+        r = self.r
+        used: set[int] = set()
+        out: list[Candidate] = []
+        toks = [t for t in doc if not t.is_space]
+
+        def add(c: Candidate) -> None:
+            if any(w.i in used for w in c.words):
+                return
+            out.append(c)
+            used.update(w.i for w in c.words)
+
+        # 1. obligations: modal + action verb ("необходимо принять", "қабылдауымыз қажет")
+        for t in toks:
+            if self.is_modal(t):
+                comp = self.complement(t)
+                if comp is None:
+                    continue
+                neg = _lem(t) in r.negative_modals or _low(t) in r.negative_modals or self.negated(t, comp)
+                tense = "past" if any(_lem(c) == "быть" and _feat(c, "Tense") == "Past" for c in t.children) else "present"
+                add(Candidate("obligation", [t, comp], comp, tense, "modal", 0.9,
+                              "negative" if neg else "affirmative", anchor=t))
+                # coordinated actions under the same modal are claims of their own
+                for c in comp.children:
+                    if c.dep_ == "conj" and self.verb_like(c) and c.i not in used:
+                        add(Candidate("obligation", [c], c, tense, "modal-conj", 0.8,
+                                      "negative" if self.negated(c) else "affirmative", anchor=t))
+            elif _low(t) in r.prohibitive_forms:
+                comp = self.complement(t)
+                if comp is not None:
+                    add(Candidate("obligation", [comp, t], comp, "present", "prohibitive", 0.85, "negative", anchor=t))
+            elif _lem(t) in r.appeal_lemmas and _feat(t, "Person") == "1":
+                comp = self.complement(t)
+                if comp is not None:
+                    add(Candidate("obligation", [comp, t], comp, "present", "appeal", 0.7, anchor=t))
+
+        # 2. analytic future: "будет избрано", "сайланатын болады"
+        for t in toks:
+            low = _low(t)
+            if low not in r.future_aux_forms or t.i in used:
+                continue
+            if r.future_participle is not None:  # Kazakh: participle + болады
+                prev = [p for p in toks if p.i < t.i and not p.is_punct][-1:] if t.i > 0 else []
+                if prev and r.future_participle.search(_low(prev[0])) and prev[0].pos_ in ("VERB", "AUX", "ADJ", "NOUN"):
+                    add(Candidate("commitment", [prev[0], t], prev[0], "future", "future-participle", 0.9,
+                                  "negative" if self.negated(prev[0], t) else "affirmative", anchor=t))
+                continue
+            if t.dep_ == "cop":
+                continue
+            main = t.head if t.dep_ in ("aux", "aux:pass") and t.head.i != t.i else self.complement(t)
+            if main is None or not self.verb_like(main) or main.dep_ in r.exclude_deprels \
+                    or _lem(main) in r.exclude_lemmas:
+                continue
+            if _lem(main) in r.forecast:
+                continue
+            add(Candidate("commitment", [t, main], main, "future", "future-aux", 0.9,
+                          "negative" if self.negated(t, main) else "affirmative", anchor=t))
+
+        # 3. planning words: "планируется строительство", "жоспарлануда"
+        for t in toks:
+            if t.i in used:
+                continue
+            if (_lem(t) in r.planning_lemmas or _low(t) in r.planning_forms) and t.dep_ not in r.exclude_deprels \
+                    and not (_feat(t, "VerbForm") == "Part" and _feat(t, "Variant") != "Short" and self.lang == "ru"):
+                comp = self.complement(t)
+                if comp is not None and comp.dep_ == "ccomp" and comp.head.i == t.i:
+                    continue  # "Предполагается, что Совет будет регулировать": the clause carries the claim
+                words = [t] + ([comp] if comp is not None and comp.i not in used else [])
+                main = comp if comp is not None and comp.pos_ == "VERB" else t
+                add(Candidate("commitment", words, main, "present", "planning", 0.85,
+                              "negative" if self.negated(t) else "affirmative", anchor=t))
+                if comp is not None:
+                    for c in comp.children:
+                        if c.dep_ == "conj" and c.pos_ == "VERB" and c.i not in used:
+                            add(Candidate("commitment", [c], c, "present", "planning-conj", 0.75, anchor=t))
+
+        # 4. decisions: past tense of a decision verb, or a performative ("поручаю")
+        for t in toks:
+            if t.i in used or t.pos_ not in ("VERB", "AUX", "ADJ") or t.dep_ in ("amod", "acl", "acl:relcl"):
+                continue
+            lem = _lem(t)
+            prev = doc[t.i - 1] if t.i > 0 else None
+            pair = f"{_lem(prev)} {lem}" if prev is not None else lem
+            in_lex = lem in r.decision_lemmas or pair in r.decision_lemmas
+            if " " not in lem and lem in {x.split()[-1] for x in r.decision_lemmas if " " in x} and lem not in r.decision_lemmas:
+                in_lex = pair in r.decision_lemmas
+            if not in_lex and lem not in r.performative:
+                continue
+            past = _feat(t, "Tense") == "Past" or (r.past_form is not None and bool(r.past_form.search(_low(t))))
+            if t.pos_ == "ADJ" and not (_feat(t, "Variant") == "Short" or _feat(t, "VerbForm") == "Part"):
+                continue
+            if in_lex and past and _feat(t, "VerbForm") not in ("Inf", "Conv", "Ger"):
+                words = [prev, t] if pair in r.decision_lemmas and prev is not None and " " in pair else [t]
+                add(Candidate("decision", words, t, "past", "decision", 0.8,
+                              "negative" if self.negated(t) else "affirmative"))
+            elif lem in r.performative and _feat(t, "Person") == "1" and _feat(t, "Number") == "Sing" \
+                    and _feat(t, "Tense") in ("Pres", None) and _feat(t, "VerbForm") == "Fin":
+                add(Candidate("decision", [t], t, "present", "performative", 0.8))
+
+        # 5. enabling verbs with an action: "позволит повысить"
+        for t in toks:
+            if t.i in used or _lem(t) not in r.enabling_lemmas or t.pos_ != "VERB":
+                continue
+            comp = next((c for c in t.children if c.dep_ == "xcomp" and c.pos_ == "VERB"), None)
+            if comp is not None and _feat(t, "Tense") != "Past":
+                add(Candidate("commitment", [t, comp], comp, "future", "enabling", 0.75,
+                              "negative" if self.negated(t) else "affirmative", anchor=t))
+
+        # 6a. present passive of policy actions: "выделяется 5,5 млрд тенге"
+        for t in toks:
+            if t.i in used or _lem(t) not in r.present_passive or t.dep_ in ("amod", "acl", "acl:relcl"):
+                continue
+            if _feat(t, "Tense") == "Pres" and _feat(t, "Person") in ("3", None):
+                add(Candidate("commitment", [t], t, "present", "present-passive", 0.7,
+                              "negative" if self.negated(t) else "affirmative"))
+
+        # 6. finite verbs that promise by their form
+        for t in toks:
+            if t.i in used or t.pos_ != "VERB" or self.excluded(t) or t.is_punct:
+                continue
+            if _feat(t, "VerbForm") not in ("Fin", None) or _feat(t, "Mood") in ("Imp", "Cnd"):
+                continue
+            person, number, tense, aspect = (_feat(t, k) for k in ("Person", "Number", "Tense", "Aspect"))
+            low = _low(t)
+            if tense == "Past":
+                continue
+            neg = "negative" if self.negated(t) else "affirmative"
+            kk_first_pl = self.lang == "kk" and r.first_pl is not None and bool(r.first_pl.search(low))
+            if r.first_pl_present and ((person == "1" and number == "Plur" and tense in ("Pres", "Fut", None))
+                                       or kk_first_pl):
+                if self.lang == "ru" and aspect == "Perf":
+                    add(Candidate("commitment", [t], t, "future", "perfective-future", 0.85, neg))
+                else:
+                    tns = r.present_as
+                    if r.progressive is not None and r.progressive.search(low):
+                        tns = "present"
+                    add(Candidate("commitment", [t], t, tns, "first-plural", 0.8, neg))
+                continue
+            if r.perfective_future and aspect == "Perf" and tense in ("Fut", "Pres") and person in ("1", "3"):
+                add(Candidate("commitment", [t], t, "future", "perfective-future", 0.65, neg))
+                continue
+            if r.aorist_commitment and r.aorist is not None and r.aorist.search(low) and person in ("3", None) \
+                    and t.dep_ in ("root", "conj", "parataxis"):
+                conf = 0.7 if _feat(t, "Voice") == "Pass" else 0.5
+                add(Candidate("commitment", [t], t, "future", "aorist", conf, neg))
+        return out
+
+    # ---- fields ---------------------------------------------------------------------------
+    def lemma(self, t: Token, has_agent: bool = True) -> str:
+        """The action verb's dictionary form; a reflexive used as a passive cites the active
+        verb ("планируется" -> "планировать", "будут вестись" -> "вести")."""
+        lem = (t.lemma_ or t.text).lower()
+        if self.lang == "kk":
+            return kazakh_verbal_noun(lem, self.r)
+        if lem.endswith(("ся", "сь")) and lem not in self.r.reflexive_lemmas and (
+                not has_agent or _feat(t, "Voice") == "Pass"):
+            lem = lem[:-2]
+        return lem
+
+    def span_text(self, t: Token, cut_comma: bool = True) -> tuple[int, int] | None:
+        """Character span of a phrase: the subtree of `t` without relative clauses, stopping
+        at a comma that opens a new conjunct or an aside."""
+        skip = {"acl:relcl", "acl", "parataxis", "advcl", "punct", "appos"}
+        idxs = {t.i}
+        stack = [t]
+        while stack:
+            cur = stack.pop()
+            for c in cur.children:
+                if c.dep_ in skip and c.i != t.i:
+                    continue
+                idxs.add(c.i)
+                stack.append(c)
+        ordered = sorted(idxs)
+        # contiguous run around t, cut at a comma
+        lo = hi = ordered.index(t.i)
+        doc = t.doc
+        while lo > 0 and ordered[lo - 1] == ordered[lo] - 1:
+            lo -= 1
+        while hi + 1 < len(ordered) and ordered[hi + 1] == ordered[hi] + 1:
+            hi += 1
+        toks = [doc[i] for i in ordered[lo:hi + 1]]
+        if cut_comma:
+            kept = []
+            for x in toks:
+                if x.i > t.i and x.text == ",":
+                    break
+                kept.append(x)
+            toks = kept
+        toks = [x for x in toks if not x.is_space]
+        while toks and toks[-1].is_punct:
+            toks.pop()
+        while toks and toks[0].is_punct:
+            toks.pop(0)
+        if not toks:
+            return None
+        return toks[0].idx, toks[-1].idx + len(toks[-1].text)
+
+    def actor_kind(self, head: Token) -> str:
+        words = [head] + [c for c in head.children if c.dep_ in ("conj", "amod", "nmod", "compound", "flat", "det")]
+        lemmas = {_lem(w) for w in words} | {_low(w) for w in words}
+        if lemmas & self.r.speaker:
+            return "speaker"
+        if any(l in self.r.government for l in lemmas) or any(
+                _lem(c) in self.r.government_modifiers or _low(c) in self.r.government_modifiers
+                for c in head.children if c.dep_ in ("amod", "nmod", "compound")):
+            return "government"
+        if lemmas & self.r.society:
+            return "society"
+        return "other"
+
+    def is_agent(self, head: Token) -> bool:
+        """Subjects that can act: pronouns, people, institutions (else they are what is affected)."""
+        if head.pos_ in ("PRON",) or head.ent_type_ in ("PER", "PERSON", "ORG", "ORGANISATION", "GPE"):
+            return True
+        if _feat(head, "Animacy") == "Anim":
+            return True
+        kind = self.actor_kind(head)
+        return kind in ("speaker", "government", "society")
+
+    def fill(self, cand: Candidate, doc: Doc, sent: Sentence, statement_text: str) -> Claim | None:
+        off = sent.start
+        words = sorted(cand.words, key=lambda w: w.i)
+        p_start = off + words[0].idx
+        p_end = off + words[-1].idx + len(words[-1].text)
+        main = cand.main
+        heads = [main] + ([cand.anchor] if cand.anchor is not None else []) + [
+            w for w in words if w.i != main.i and (cand.anchor is None or w.i != cand.anchor.i)]
+        actor = None
+        actor_tok: Token | None = None
+        actor_kind = "unspecified"
+        target_tok: Token | None = None
+        subj = None
+        for h in heads + [h.head for h in heads if h.dep_ == "conj" and h.head.i != h.i]:
+            subj = next((c for c in h.children if c.dep_ in ("nsubj",) and c.i not in {w.i for w in words}), None)
+            if subj is not None:
+                break
+        passive = _feat(main, "Voice") == "Pass"
+        pass_subj = None
+        for h in ([] if passive and subj is not None else heads):
+            pass_subj = next((c for c in h.children if c.dep_ == "nsubj:pass"), None)
+            if pass_subj is not None:
+                break
+        if subj is not None and passive:
+            pass_subj, subj = subj, None
+        if subj is not None and self.is_agent(subj):
+            span = self.span_text(subj, cut_comma=False)
+            actor_tok = subj
+            if span:
+                actor = doc.text[span[0]:span[1]]
+            actor_kind = self.actor_kind(subj)
+            if actor_kind == "other" and (_lem(subj) in self.r.other_pronouns or _low(subj) in self.r.other_pronouns):
+                actor_kind = "other"
+        else:
+            if subj is not None:
+                target_tok = subj
+            # dative experiencer of a modal: "нам необходимо", "бізге ... керек"
+            for h in heads:
+                for c in h.children:
+                    if (_low(c) in self.r.speaker or _lem(c) in self.r.speaker) and c.dep_ in ("obl", "iobj", "nmod", "nsubj", "obj"):
+                        actor, actor_kind, actor_tok = c.text, "speaker", c
+                        break
+                if actor:
+                    break
+            if actor is None and any(_feat(w, "Person") == "1" for w in words + [main]):
+                actor_kind = "speaker"
+        # target: recipient, else object, else passive subject, else a non-agent subject
+        if True:
+            found = None
+            taken = {w.i for w in words} | ({actor_tok.i} if actor_tok is not None else set())
+            for dep in ("iobj", "obj", "nsubj:pass"):
+                for h in [main] + heads:
+                    found = next((c for c in h.children if c.dep_ == dep and c.i not in taken), None)
+                    if found is not None:
+                        break
+                if found is not None:
+                    break
+            if found is None and self.lang == "kk":
+                found = next((c for c in main.children if c.dep_ in ("obl", "iobj") and _feat(c, "Case") == "Dat"
+                              and c.pos_ in ("NOUN", "PROPN", "PRON")), None)
+            if found is not None:
+                target_tok = found
+            elif pass_subj is not None:
+                target_tok = pass_subj
+        target = None
+        if target_tok is not None:
+            span = self.span_text(target_tok)
+            if span:
+                target = doc.text[span[0]:span[1]]
+        # scope of the claim: the clause of the main verb (for quantities and entities)
+        scope_root = cand.anchor if cand.anchor is not None and cand.anchor.dep_ == "root" else main
+        lefts = [t.idx for t in scope_root.subtree if not t.is_space] or [scope_root.idx]
+        rights = [t.idx + len(t.text) for t in scope_root.subtree if not t.is_space] or [scope_root.idx]
+        s_lo, s_hi = min(lefts), max(rights)
+        qs = find_quantities(doc, self.r.quantities, s_lo, s_hi, offset=off, kk_lemmas=self.lang == "kk")
+        ents = [{"text": e.text, "label": e.label_, "start": off + e.start_char, "end": off + e.end_char}
+                for e in doc.ents if e.start_char >= s_lo and e.end_char <= s_hi]
+        claim = Claim(
+            statement_id=sent.statement_id, lang=sent.lang, sentence=sent.text,
+            char_start=sent.start, char_end=sent.end, type=cand.type,
+            predicate=statement_text[p_start:p_end], predicate_start=p_start, predicate_end=p_end,
+            predicate_lemma=self.lemma(main, has_agent=actor_tok is not None), actor=actor, actor_kind=actor_kind, target=target,
+            polarity=cand.polarity, tense=cand.tense, quantities=qs, entities=ents,
+            confidence=cand.confidence, sentence_index=sent.index,
+        )
+        claim.claim_id = claim_id(claim)
+        if self.r.drop_other_actors and cand.type in ("commitment", "decision"):
+            if actor_kind == "other" and actor_tok is not None and actor_tok.pos_ == "NOUN":
+                return None  # a company, an author, an NGO: not a policy claim
+            agents = [c for h in heads for c in h.children
+                      if c.dep_ in ("obl:agent", "obl", "nsubj", "nmod") and (_lem(c) in self.r.non_state or _low(c) in self.r.non_state)]
+            if agents and (subj is None or subj in agents or passive):
+                return None
+        return claim
+
+    def extract(self, doc: Doc, sent: Sentence, statement_text: str) -> list[Claim]:
+        """Claims of one sentence; `doc` is the parse of `sent.text` (offsets relative to it)."""
+        if sent.boilerplate or sent.text.rstrip().endswith("?"):
+            return []
+        claims = [c for c in (self.fill(c, doc, sent, statement_text) for c in self.candidates(doc)) if c is not None]
+        claims.sort(key=lambda c: c.predicate_start)
+        return claims
+
+
+def claim_id(c: Claim) -> str:
+    """Stable across runs: the same statement, span and type give the same id."""
+    key = f"{c.statement_id}\x1f{c.lang}\x1f{c.predicate_start}\x1f{c.predicate_end}\x1f{c.type}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+@lru_cache(maxsize=None)
+def extractor_for(lang: str) -> ClaimExtractor:
+    return ClaimExtractor(lang)
+
+
+def extract_for_evaluation(statements):
+    """Entry point for `evaluate claims` (kept here so the evaluator has one import)."""
+    from .process import extract_for_evaluation as run
+
+    return run(statements)

@@ -1,0 +1,128 @@
+"""From statements to claims: segment, analyse each sentence in its language, extract, align.
+
+Statements are handled in chunks so that the sentences of many statements go through each
+language pipeline together (batching is where the NLP speed comes from), while memory stays
+bounded by the chunk size. A statement that fails at any stage becomes a `Failure`; the others
+go on.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Iterable, Iterator
+
+from .. import __version__, config
+from ..records import Claim, Failure, Statement
+from . import StatementResult
+
+log = logging.getLogger(__name__)
+
+PIPELINE_VERSION = f"polclaims-{__version__}"
+
+
+def model_versions() -> dict[str, str]:
+    return {
+        "kk": str(config.load("nlp_kk").get("version", "kk")),
+        "ru": str(config.load("nlp_ru").get("version", "ru")),
+        "claims": str(config.load("claims/ru").get("version", "rules-1")),
+    }
+
+
+def _analyse_chunk(chunk: list[StatementResult]) -> None:
+    from ..nlp import get_pipeline
+    from ..segment import segment
+    from .extract import extractor_for
+
+    jobs: dict[str, list[tuple[StatementResult, object]]] = defaultdict(list)
+    for res in chunk:
+        try:
+            paras = segment(res.statement.id, res.statement.text)
+        except Exception as exc:  # noqa: BLE001 - a bad record must not stop the batch
+            res.failure = Failure(res.statement.id, f"segmentation failed: {exc}", res.statement.origin, "segment")
+            continue
+        res.sentences = [s for p in paras for s in p.sentences]
+        for s in res.sentences:
+            if not s.boilerplate and s.lang in ("kk", "ru"):
+                jobs[s.lang].append((res, s))
+    for lang, items in jobs.items():
+        nlp = get_pipeline(lang)
+        ext = extractor_for(lang)
+        docs = nlp.pipe(s.text for _, s in items)
+        for (res, sent), doc in zip(items, docs):
+            if res.failure is not None:
+                continue
+            try:
+                res.claims.extend(ext.extract(doc, sent, res.statement.text))
+            except Exception as exc:  # noqa: BLE001
+                log.exception("extraction failed in %s", res.statement.id)
+                res.failure = Failure(res.statement.id, f"claim extraction failed in sentence {sent.index}: {exc}",
+                                      res.statement.origin, "extract")
+    versions = model_versions()
+    for res in chunk:
+        if res.failure is not None:
+            res.claims = []
+            continue
+        res.claims.sort(key=lambda c: c.predicate_start)
+        for c in res.claims:
+            c.pipeline_version = PIPELINE_VERSION
+            c.model_versions = versions
+        align_within(res.claims)
+
+
+def align_within(claims: list[Claim]) -> None:
+    """A page holding both languages: align its Kazakh claims with its Russian ones."""
+    from .align import align
+
+    kk = [c for c in claims if c.lang == "kk"]
+    ru = [c for c in claims if c.lang == "ru"]
+    if kk and ru:
+        align(kk, ru)
+
+
+def align_parallel(results: list[StatementResult]) -> None:
+    """Statements sharing a `parallel_id`: align the claims of one language with the other's."""
+    from .align import align
+
+    groups: dict[str, list[StatementResult]] = defaultdict(list)
+    for r in results:
+        if r.statement.parallel_id and r.failure is None:
+            groups[r.statement.parallel_id].append(r)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        claims = [c for m in members for c in m.claims if c.aligned_to is None]
+        kk = [c for c in claims if c.lang == "kk"]
+        ru = [c for c in claims if c.lang == "ru"]
+        if kk and ru:
+            align(kk, ru)
+
+
+def process_statements(items: Iterable[Statement | Failure], chunk_size: int = 64,
+                       topic_model=None) -> Iterator[StatementResult]:
+    """Yield one `StatementResult` per input record, in input order (failures included)."""
+    chunk: list[StatementResult] = []
+
+    def flush() -> Iterator[StatementResult]:
+        todo = [r for r in chunk if r.failure is None]
+        if todo:
+            _analyse_chunk(todo)
+            align_parallel(todo)
+            if topic_model is not None:
+                topic_model(todo)
+        yield from chunk
+        chunk.clear()
+
+    for item in items:
+        if isinstance(item, Failure):
+            chunk.append(StatementResult(Statement(item.record_id, ""), failure=item))
+        else:
+            chunk.append(StatementResult(item))
+        if len(chunk) >= chunk_size:
+            yield from flush()
+    yield from flush()
+
+
+def extract_for_evaluation(statements: list[Statement]) -> dict[str, list[Claim]]:
+    """What `evaluate claims` scores: the full `process` path over gold texts."""
+    results = list(process_statements(statements, chunk_size=10_000))
+    return {r.statement.id: r.claims for r in results}

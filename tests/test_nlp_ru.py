@@ -1,0 +1,128 @@
+"""The Russian spaCy pipeline (pipeline/nlp/ru.py): loads offline, annotates correctly, and
+keeps a minimum accuracy on UD Russian GSD (skipped when ../shared/data is absent)."""
+from __future__ import annotations
+
+import io
+import warnings
+
+import pytest
+
+spacy = pytest.importorskip("spacy")
+pytest.importorskip("natasha")
+pytest.importorskip("slovnet")
+
+from pipeline import config  # noqa: E402
+from pipeline.nlp import ru  # noqa: E402
+
+SENT1 = "Мы наделяем сельские акиматы дополнительными полномочиями."
+SENT2 = "Президент Нурсултан Назарбаев выступил в Астане."
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return ru.load_ru()
+
+
+def test_loads_offline_with_all_components(nlp):
+    assert nlp.lang == "ru"
+    for name in ("polclaims_razdel_senter", "polclaims_slovnet_morph", "lemmatizer",
+                 "polclaims_slovnet_syntax", "polclaims_slovnet_ner"):
+        assert name in nlp.pipe_names
+    # model files come from the installed natasha package, not from a machine path
+    assert ru.resolve_model_path("natasha:model/slovnet_morph_news_v1.tar").is_file()
+
+
+def test_sentences_pos_lemmas_root_entities(nlp):
+    text = f"{SENT1} {SENT2}"
+    doc = nlp(text)
+    sents = list(doc.sents)
+    assert [s.text.strip() for s in sents] == [SENT1, SENT2]
+    tok = {t.text: t for t in doc}
+    assert tok["наделяем"].pos_ == "VERB"
+    assert tok["наделяем"].lemma_ == "наделять"
+    assert tok["полномочиями"].lemma_ == "полномочие"
+    assert tok["Мы"].pos_ == "PRON"
+    assert tok["наделяем"].morph.get("Person") == ["1"]
+    for s in sents:
+        roots = [t for t in s if t.head.i == t.i]
+        assert len(roots) == 1
+    assert tok["наделяем"].dep_ == "ROOT"
+    assert tok["Мы"].head.i == tok["наделяем"].i and tok["Мы"].dep_ == "nsubj"
+    per = [e for e in doc.ents if "Назарбаев" in e.text]
+    assert per and per[0].label_ == "PER"
+    assert any(e.label_ == "LOC" and e.text == "Астане" for e in doc.ents)
+
+
+def test_offsets_are_exact(nlp):
+    text = "  Цена выросла на 10% в 2023 г.,  т.е. втрое!\n\nСм. https://example.kz/a?b=1 #выборы\tи т.д. "
+    doc = nlp(text)
+    assert doc.text == text
+    for t in doc:
+        assert text[t.idx:t.idx + len(t.text)] == t.text
+    words = [t.text for t in doc if not t.is_space]
+    for expected in ("10", "%", "г.", "т.", "е.", "https://example.kz/a?b=1", "#выборы", "д."):
+        assert expected in words
+    # a blank line always ends a sentence; no sentence starts on whitespace
+    assert len(list(doc.sents)) >= 2
+    assert all(not s[0].is_space or s.start == 0 for s in doc.sents)
+
+
+def test_pipe_matches_call_and_conllu_is_valid(nlp):
+    from udtools import udeval
+
+    texts = [SENT1, SENT2, "", "   ", "Да. Нет? Может быть…"]
+    piped = list(nlp.pipe(texts, batch_size=2))
+    for text, doc in zip(texts, piped):
+        single = nlp(text)
+        assert [(t.text, t.pos_, t.lemma_, t.head.i, t.dep_) for t in doc] == \
+               [(t.text, t.pos_, t.lemma_, t.head.i, t.dep_) for t in single]
+    conllu = "".join(ru.doc_to_conllu(d) for d in piped)
+    parsed = udeval.load_conllu(io.StringIO(conllu), "system", {})  # raises on cycles/multiple roots
+    assert len(parsed.sentences) == 5
+
+
+def test_component_subset_and_spacy_package_fallback():
+    nlp = ru.load_ru({"components": ["senter"]})
+    assert nlp.pipe_names == ["polclaims_razdel_senter"]
+    assert len(list(nlp("Раз. Два.").sents)) == 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nlp = ru.load_ru({"spacy_package": "polclaims_no_such_model", "components": ["senter"]})
+    assert nlp.pipe_names == ["polclaims_razdel_senter"]
+    assert any("polclaims_no_such_model" in str(w.message) for w in caught)
+    with pytest.raises(RuntimeError, match="not installed"):
+        ru.load_ru({"spacy_package": "polclaims_no_such_model", "spacy_package_fallback": False})
+    with pytest.raises(ValueError):
+        ru.load_ru({"components": ["senter", "parser9000"]})
+
+
+def test_mst_gives_single_rooted_tree():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    for n in (1, 2, 5, 30):
+        scores = rng.normal(size=(n, n + 1)) * 4
+        scores[:, 0] += 3  # many words want the root
+        heads = ru.mst_heads(scores)
+        assert (heads == 0).sum() == 1
+        assert ru._find_cycle(np.concatenate([[0], heads])) is None
+
+
+GSD_TEST = config.shared_data_dir() / "ud" / "ru_gsd" / "ru_gsd-ud-test.conllu"
+
+
+@pytest.mark.skipif(not GSD_TEST.is_file(), reason=f"UD Russian GSD not found at {GSD_TEST} (../shared/data absent)")
+def test_accuracy_smoke_on_gsd(nlp):
+    from udtools import udeval
+
+    blocks = GSD_TEST.read_text(encoding="utf-8").split("\n\n")[:50]
+    gold = "\n\n".join(blocks) + "\n\n"
+    texts = [line[len("# text ="):].strip() for b in blocks for line in b.splitlines() if line.startswith("# text =")]
+    assert len(texts) == 50
+    system = "".join(ru.doc_to_conllu(d) for d in nlp.pipe(texts))
+    ev = udeval.evaluate(udeval.load_conllu(io.StringIO(gold), "gold", {}),
+                         udeval.load_conllu(io.StringIO(system), "system", {}))
+    assert ev["Tokens"].f1 >= 0.95
+    assert ev["UPOS"].f1 >= 0.90
+    assert ev["Lemmas"].f1 >= 0.88
+    assert ev["LAS"].f1 >= 0.65
