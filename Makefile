@@ -9,7 +9,7 @@ comma := ,
 SAMPLE := data/samples/decentralization-statement.txt
 SHARED ?= ../shared/data
 
-.PHONY: install run test bench train-kk eval-nlp clean
+.PHONY: install run test bench train-kk eval-nlp eval-claims clean
 
 install: $(STAMP)
 
@@ -21,7 +21,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/polclaims analyze $(SAMPLE)
+	@mkdir -p out && rm -f out/sample.db
+	$(BIN)/polclaims process $(SAMPLE) --out out/sample-claims.jsonl --db out/sample.db
+	$(BIN)/polclaims query --db out/sample.db --format table
+	@echo "Kazakh claims next to their Russian twins:"
+	$(BIN)/polclaims query --db out/sample.db --aligned --format table --columns kk_predicate,ru_predicate,kk_type,ru_type,kk_quantities
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -37,5 +41,10 @@ train-kk: install
 eval-nlp: install
 	$(BIN)/python -m pipeline.report_nlp --data $(SHARED) --out models/nlp_scores.json
 
+# The claim-extraction scores of the README (dev gold and the reference statement).
+eval-claims: install
+	$(BIN)/polclaims evaluate claims $(SHARED)/gold/dev.gold.jsonl --out models/claims_scores_dev.json
+	$(BIN)/polclaims evaluate claims $(SHARED)/gold/seed.gold.jsonl --out models/claims_scores_seed.json
+
 clean:
-	rm -rf $(VENV) build
+	rm -rf $(VENV) build out

@@ -57,6 +57,59 @@ print(json.dumps({{"lang": lang, "tokens": n, "sentences": s, "seconds": round(d
 """
 
 
+PROCESS = r"""
+import json, time, resource, sys
+from pipeline.readers import read_statements
+from pipeline.claims.process import process_statements
+from pipeline.nlp import get_pipeline
+from pipeline.segment import segment
+path, mode = {path!r}, {mode!r}
+items = [s for s in read_statements([path])]
+get_pipeline("kk"); get_pipeline("ru")
+list(process_statements(items[:2]))  # warm up
+t0 = time.perf_counter()
+if mode == "nlp":
+    # what annotate does: segment + both pipelines, no extraction, no storage
+    jobs = {{"kk": [], "ru": []}}
+    for st in items:
+        for p in segment(st.id, st.text):
+            for s in p.sentences:
+                if not s.boilerplate and s.lang in jobs:
+                    jobs[s.lang].append(s.text)
+    n = 0
+    for lang, texts in jobs.items():
+        for d in get_pipeline(lang).pipe(texts):
+            n += len(d)
+    claims = None
+else:
+    res = list(process_statements(items))
+    claims = sum(len(r.claims) for r in res)
+dt = time.perf_counter() - t0
+print(json.dumps({{"mode": mode, "statements": len(items), "seconds": round(dt, 2), "claims": claims,
+                  "statements_per_s": round(len(items) / dt, 2),
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}))
+"""
+
+
+def bench_statements(data: Path, work: Path, n: int) -> Path:
+    """`n` statements of 3 consecutive lines each from the parallel corpus (both languages)."""
+    import json as _json
+
+    pdir = data / "parallel_kk_ru"
+    files = sorted(p for p in pdir.iterdir() if p.is_file() and p.name != "COPYING")
+    out = work / "bench_statements.jsonl"
+    rows = []
+    for f in files:
+        lines = [l.strip() for l in f.read_text(encoding="utf-8", errors="replace").splitlines() if len(l.split()) >= 5]
+        for i in range(0, len(lines) - 2, 3):
+            rows.append({"id": f"{f.name}:{i}", "text": " ".join(lines[i:i + 3])})
+    step = max(1, len(rows) // n)
+    with out.open("w", encoding="utf-8") as fh:
+        for r in rows[::step][:n]:
+            fh.write(_json.dumps(r, ensure_ascii=False) + "\n")
+    return out
+
+
 def bench_texts(data: Path, work: Path, n_sent: int) -> dict[str, Path]:
     """Plain text for each language from UD test files (kk: the held-out KTB fold)."""
     from .evaluate_nlp import raw_text_from_conllu
@@ -85,6 +138,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results.json")
     ap.add_argument("--data", type=Path, default=shared_data_dir())
     ap.add_argument("--sentences", type=int, default=400, help="sentences per language")
+    ap.add_argument("--statements", type=int, default=300, help="statements for process vs. NLP")
     args = ap.parse_args(argv)
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -95,6 +149,10 @@ def main(argv: list[str] | None = None) -> dict:
     results["cold_start"] = _child(COLD_START)
     texts = bench_texts(args.data, PROJECT_ROOT / "build" / "bench", args.sentences)
     results["annotate"] = {lang: _child(THROUGHPUT.format(path=str(p), lang=lang)) for lang, p in texts.items()}
+    stmts = bench_statements(args.data, PROJECT_ROOT / "build" / "bench", args.statements)
+    results["process_vs_nlp"] = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in ("nlp", "process")}
+    pv = results["process_vs_nlp"]
+    results["process_vs_nlp"]["extraction_overhead"] = round(pv["process"]["seconds"] / pv["nlp"]["seconds"] - 1, 3)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     cs = results["cold_start"]
@@ -103,6 +161,9 @@ def main(argv: list[str] | None = None) -> dict:
     print("|---|---|---|---|---|---|")
     for lang, r in results["annotate"].items():
         print(f"| {lang} | {r['sentences']} | {r['tokens']} | {r['seconds']} | {r['tokens_per_s']} | {r['peak_rss_mb']} |")
+    print(f"process vs. NLP alone on {pv['nlp']['statements']} statements: "
+          f"{pv['nlp']['seconds']} s NLP, {pv['process']['seconds']} s process "
+          f"(extraction, alignment: +{100 * pv['extraction_overhead']:.1f}%)")
     print(f"written to {args.out}")
     return results
 

@@ -54,8 +54,8 @@ def sentence_to_conllu(sent: Span, sent_id: str | None = None) -> str:
             if has_parse:
                 head = 0 if w.head.i == w.i or w.dep_.lower() == "root" else ids.get(w.head.i, 0)
                 dep = "root" if head == 0 else (w.dep_ or "dep")
-            else:
-                head, dep = "_", "_"
+            else:  # no parser: a flat tree keeps the file valid CoNLL-U
+                head, dep = (0, "root") if ids[w.i] == 1 else (1, "dep")
             misc = misc_space if len(group) == 1 else "_"
             feats = str(w.morph) if str(w.morph) else "_"
             lines.append("\t".join([

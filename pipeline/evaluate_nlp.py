@@ -28,6 +28,7 @@ def raw_text_from_conllu(path: Path) -> str:
             if sent:
                 paragraphs[-1].append("".join(sent).strip())
                 sent = []
+            skip_until = 0
             continue
         cols = line.split("\t")
         tid = cols[0]

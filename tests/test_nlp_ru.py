@@ -12,6 +12,7 @@ pytest.importorskip("natasha")
 pytest.importorskip("slovnet")
 
 from pipeline import config  # noqa: E402
+from pipeline.conllu import doc_to_conllu  # noqa: E402
 from pipeline.nlp import ru  # noqa: E402
 
 SENT1 = "Мы наделяем сельские акиматы дополнительными полномочиями."
@@ -76,7 +77,7 @@ def test_pipe_matches_call_and_conllu_is_valid(nlp):
         single = nlp(text)
         assert [(t.text, t.pos_, t.lemma_, t.head.i, t.dep_) for t in doc] == \
                [(t.text, t.pos_, t.lemma_, t.head.i, t.dep_) for t in single]
-    conllu = "".join(ru.doc_to_conllu(d) for d in piped)
+    conllu = "".join(doc_to_conllu(d, f"d{i}") for i, d in enumerate(piped))
     parsed = udeval.load_conllu(io.StringIO(conllu), "system", {})  # raises on cycles/multiple roots
     assert len(parsed.sentences) == 5
 
@@ -119,7 +120,7 @@ def test_accuracy_smoke_on_gsd(nlp):
     gold = "\n\n".join(blocks) + "\n\n"
     texts = [line[len("# text ="):].strip() for b in blocks for line in b.splitlines() if line.startswith("# text =")]
     assert len(texts) == 50
-    system = "".join(ru.doc_to_conllu(d) for d in nlp.pipe(texts))
+    system = "".join(doc_to_conllu(d, f"s{i}") for i, d in enumerate(nlp.pipe(texts)))
     ev = udeval.evaluate(udeval.load_conllu(io.StringIO(gold), "gold", {}),
                          udeval.load_conllu(io.StringIO(system), "system", {}))
     assert ev["Tokens"].f1 >= 0.95

@@ -96,6 +96,7 @@ class LangRules:
         lm = cfg.get("lemma", {})
         self.verbal_noun_re = re.compile(lm["verbal_noun_regex"]) if lm.get("verbal_noun_regex") else None
         self.passive_rewrites = [(re.compile(a), b) for a, b in lm.get("passive_rewrites", [])]
+        self.participle = re.compile(lm["participle_regex"]) if lm.get("participle_regex") else None
 
 
 @lru_cache(maxsize=None)
@@ -325,7 +326,7 @@ class ClaimExtractor:
                 add(Candidate("commitment", [t], t, "future", "perfective-future", 0.65, neg))
                 continue
             if r.aorist_commitment and r.aorist is not None and r.aorist.search(low) and person in ("3", None) \
-                    and t.dep_ in ("root", "conj", "parataxis"):
+                    and t.dep_.lower() in ("root", "conj", "parataxis"):
                 conf = 0.7 if _feat(t, "Voice") == "Pass" else 0.5
                 add(Candidate("commitment", [t], t, "future", "aorist", conf, neg))
         return out
@@ -336,6 +337,9 @@ class ClaimExtractor:
         verb ("планируется" -> "планировать", "будут вестись" -> "вести")."""
         lem = (t.lemma_ or t.text).lower()
         if self.lang == "kk":
+            form = _low(t)
+            if self.r.participle is not None and self.r.participle.search(form) and t.pos_ in ("VERB", "AUX", "ADJ", "NOUN"):
+                lem = self.r.participle.sub("", form)  # the lemmatizer often keeps participle endings
             return kazakh_verbal_noun(lem, self.r)
         if lem.endswith(("ся", "сь")) and lem not in self.r.reflexive_lemmas and (
                 not has_agent or _feat(t, "Voice") == "Pass"):
@@ -472,10 +476,12 @@ class ClaimExtractor:
             if span:
                 target = doc.text[span[0]:span[1]]
         # scope of the claim: the clause of the main verb (for quantities and entities)
-        scope_root = cand.anchor if cand.anchor is not None and cand.anchor.dep_ == "root" else main
-        lefts = [t.idx for t in scope_root.subtree if not t.is_space] or [scope_root.idx]
-        rights = [t.idx + len(t.text) for t in scope_root.subtree if not t.is_space] or [scope_root.idx]
-        s_lo, s_hi = min(lefts), max(rights)
+        if doc.has_annotation("DEP"):
+            scope_root = cand.anchor if cand.anchor is not None and cand.anchor.dep_.lower() == "root" else main
+            scope = [t for t in scope_root.subtree if not t.is_space] or [scope_root]
+        else:  # no parser: the whole sentence is the claim's scope
+            scope = [t for t in doc if not t.is_space]
+        s_lo, s_hi = scope[0].idx, max(t.idx + len(t.text) for t in scope)
         qs = find_quantities(doc, self.r.quantities, s_lo, s_hi, offset=off, kk_lemmas=self.lang == "kk")
         ents = [{"text": e.text, "label": e.label_, "start": off + e.start_char, "end": off + e.end_char}
                 for e in doc.ents if e.start_char >= s_lo and e.end_char <= s_hi]

@@ -9,8 +9,13 @@ the pipeline needs no download. Each job is a small registered component:
     polclaims_slovnet_morph   token.pos_, token.morph (UD)
     lemmatizer                spaCy's RussianLemmatizer, pymorphy3 mode (uses the predicted POS)
     polclaims_lemma_fixes     UD lemma conventions (ё, PROPN case, punctuation)
+    polclaims_pron_type       (optional) PronType/Poss/Reflex from a lexicon, Taiga-style
     polclaims_slovnet_syntax  token.head, token.dep_ (one root per sentence, always a tree)
+    polclaims_ordinal_agreement  digit ordinals take Case/Gender/Number from their noun
     polclaims_slovnet_ner     doc.ents (PER/LOC/ORG)
+
+Root words get dep_ "ROOT" (spaCy's convention, as in ru_core_news_*); pipeline/conllu.py
+writes "root". Accuracy, speed and the choices behind the UD fixes: build/ru_notes.md.
 
 Settings come from `configs/nlp_ru.toml`; `load_ru(cfg)` takes that dict (or reads the file).
 """
@@ -56,7 +61,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "ner": "natasha:model/slovnet_ner_news_v1.tar",
     },
     "senter": {"split_on_newline": False, "max_sentence_words": 200},
-    "morph": {"ud_fixes": True, "ordinal_agreement": True},
+    "morph": {"ud_fixes": True, "ordinal_agreement": True, "pron_type": False},
     "syntax": {"decoder": "mst"},
     "lemmatizer": {"mode": "pymorphy3", "fixes": True},
 }
@@ -166,7 +171,7 @@ def razdel_spans(text: str) -> list[tuple[int, int]]:
         while j < len(toks) and toks[j][1] <= a:
             out.append(toks[j])
             j += 1
-        if j < len(toks) and toks[j][0] < a < toks[j][1] and _can_cut_before(text, toks[j], a):
+        if j < len(toks) and toks[j][0] < a < toks[j][1] and _can_cut_before(text, a):
             out.append((toks[j][0], a))
         elif j < len(toks) and toks[j][0] < a:
             continue  # the match starts inside a token we must not cut: leave razdel's tokens
@@ -187,7 +192,7 @@ def razdel_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _can_cut_before(text: str, tok: tuple[int, int], a: int) -> bool:
+def _can_cut_before(text: str, a: int) -> bool:
     """A protected span may start inside a razdel token only after punctuation ("(#tag")."""
     return not text[a - 1].isalnum()
 
@@ -322,6 +327,7 @@ class _SlovnetComponent:
         self.vocab = nlp.vocab
         self.model = _slovnet(self.kind, str(resolve_model_path(model_path)),
                               str(resolve_model_path(navec_path)), int(batch_size))
+        self._tags_in: list[list[str]] = []
 
     def __call__(self, doc: Doc) -> Doc:
         self._process([doc])
@@ -578,7 +584,7 @@ _OC_FEATS = {"Case": {"nomn": "Nom", "gent": "Gen", "gen2": "Gen", "datv": "Dat"
 class LemmaFixes:
     """UD Russian lemma conventions pymorphy/spaCy do not follow.
 
-    - no ё in lemmas (GSD/Taiga write е), except where the form is kept as is;
+    - no ё in lemmas (GSD/Taiga write е);
     - proper nouns capitalised (acronyms upper-case); other lemmas lower-case;
     - punctuation, symbols, digits keep their form; prepositions, conjunctions, particles and
       interjections are their own (lower-cased) lemma ("во" stays "во");
@@ -608,7 +614,7 @@ class LemmaFixes:
         allowed = _OC_FOR_UPOS.get(token.pos_, set())
         feats = token.morph.to_dict()
         best, best_score = None, 0
-        for k, p in enumerate(self.morph.parse(token.text)):
+        for p in self.morph.parse(token.text):
             if not p.is_known or p.tag.POS not in allowed:
                 continue
             score = 10
@@ -819,7 +825,7 @@ class SlovnetSyntax(_SlovnetComponent):
                     heads[b, :n] = mst_heads(_log_softmax(s))
                 else:
                     heads[b, :n] = repair_tree(s.argmax(-1).tolist())
-            rel_scores = self._rel_scores(x, heads)  # batch x seq x rels
+            rel_scores = model.rel(x, heads)  # batch x seq x rels
             rel_scores[..., self.pad_id] = -np.inf
             for b, n in enumerate(lengths):
                 h = heads[b, :n]
@@ -836,19 +842,6 @@ class SlovnetSyntax(_SlovnetComponent):
                 labels[is_root] = self.root_id
                 yield h, labels
             seen += len(lengths)
-
-    def _rel_scores(self, x: np.ndarray, heads: np.ndarray) -> np.ndarray:
-        """Slovnet's SyntaxRel, with its batched mat-vec products (slow in numpy: one tiny
-        matmul per word) done as one einsum; same numbers, several times faster."""
-        from slovnet.exec.model import gather_head
-
-        rel = self.model.infer.model.rel
-        head = rel.head(gather_head(x, rel.root.array, heads))
-        tail = rel.tail(x)
-        batch, seq, _ = x.shape
-        hidden, dim = rel.kernel.shape
-        z = np.matmul(head, rel.kernel.array).reshape(batch, seq, dim // hidden, hidden)
-        return np.einsum("bsrh,bsh->bsr", z, tail)
 
     def _assign(self, doc, idx, result):
         heads, rels = result
@@ -897,6 +890,61 @@ class SlovnetSyntax(_SlovnetComponent):
 def make_slovnet_syntax(nlp: Language, name: str, model_path: str, navec_path: str,
                         batch_size: int, decoder: str) -> SlovnetSyntax:
     return SlovnetSyntax(nlp, name, model_path, navec_path, batch_size, decoder)
+
+
+def _lexicon(spec: str) -> dict[str, str]:
+    return {w: value for value, words in (part.split(":") for part in spec.split(";")) for w in words.split()}
+
+
+# PronType of Russian pronouns, pronominal determiners and adverbs by lemma (closed classes;
+# UD guidelines, as annotated in UD Russian Taiga; GSD and Slovnet have no PronType).
+# Ambiguous interrogative/relative words get the more frequent value, Rel.
+_PRONTYPE = {
+    "PRON": _lexicon("Prs:я ты он она оно мы вы они себя;Dem:это то;Tot:всё все многие;"
+                     "Rel:что кто;Neg:никто ничто некого нечего;Rcp:друг;"
+                     "Ind:что-то кто-то что-нибудь кто-нибудь что-либо кто-либо кое-что кое-кто нечто некто"),
+    "DET": _lexicon("Dem:этот тот такой сей оный таков;Tot:весь каждый любой всякий другой многий прочий остальной;"
+                    "Rel:который какой чей каков;Neg:никакой ничей;Emp:сам самый;"
+                    "Ind:один какой-то какой-нибудь какой-либо некоторый некий кое-какой;"
+                    "Prs:мой твой наш ваш свой его ее их"),
+    "ADV": _lexicon("Dem:так там тут здесь поэтому теперь сейчас тогда потом потому тоже затем туда сюда "
+                    "оттуда отсюда вон настолько также ныне;Rel:как где куда откуда когда почему зачем сколько;"
+                    "Tot:всегда везде всюду иногда всячески более больше менее меньше наиболее;"
+                    "Neg:никогда нигде никуда ниоткуда никак;Ind:когда-то как-то где-то куда-то когда-нибудь"),
+}
+
+
+class PronType:
+    """Adds PronType (and Poss/Reflex on possessives) from a closed-class lexicon keyed on the
+    predicted UPOS and lemma. Off by default: GSD-style data and Slovnet do not use it, Taiga
+    and the UD guidelines do (`morph.pron_type` in configs/nlp_ru.toml)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        for token in doc:
+            table = _PRONTYPE.get(token.pos_)
+            value = table.get(token.lemma_.lower()) if table else None
+            if value is None:
+                continue
+            feats = token.morph.to_dict()
+            feats["PronType"] = value
+            if token.pos_ == "DET" and value == "Prs":
+                feats["Poss"] = "Yes"
+            if token.lemma_ in ("себя", "свой"):
+                feats["Reflex"] = "Yes"
+            token.set_morph(feats)
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
+        for doc in docs:
+            yield self(doc)
+
+
+@Language.factory("polclaims_pron_type", assigns=["token.morph"], requires=["token.pos", "token.lemma"])
+def make_pron_type(nlp: Language, name: str) -> PronType:
+    return PronType(name)
 
 
 class OrdinalAgreement:
@@ -1042,6 +1090,8 @@ def load_ru(cfg: dict[str, Any] | None = None) -> Language:
             _cache_lemmatizer(lem)
             if cfg["lemmatizer"].get("fixes", True):
                 nlp.add_pipe("polclaims_lemma_fixes")
+            if cfg["morph"].get("pron_type", False):
+                nlp.add_pipe("polclaims_pron_type")
         elif comp == "syntax":
             nlp.add_pipe("polclaims_slovnet_syntax", config={
                 "model_path": models["syntax"], "navec_path": models["navec"], "batch_size": sbs,
@@ -1055,39 +1105,4 @@ def load_ru(cfg: dict[str, Any] | None = None) -> Language:
         if isinstance(proc, _SlovnetComponent):
             proc.blas_threads = int(cfg.get("blas_threads", 1))
     nlp.initialize()
-    if "lemmatizer" in nlp.pipe_names:
-        _cache_lemmatizer(nlp.get_pipe("lemmatizer"))
     return nlp
-
-
-# --------------------------------------------------------------------------------------------
-# CoNLL-U (for evaluation; the shared writer is pipeline/conllu.py when it exists)
-# --------------------------------------------------------------------------------------------
-
-
-def doc_to_conllu(doc: Doc, first_sent_id: int = 1) -> str:
-    """CoNLL-U for a Doc: whitespace tokens dropped, SpaceAfter=No from the text, XPOS `_`."""
-    out = []
-    parsed = doc.has_annotation("DEP")
-    for n, sent in enumerate(_sentences(doc), first_sent_id):
-        start, end = sent
-        words = [t for t in doc[start:end] if not t.is_space]
-        if not words:
-            continue
-        ids = {t.i: k for k, t in enumerate(words, 1)}
-        text = doc[start:end].text.strip().replace("\n", " ").replace("\r", " ")
-        out.append(f"# sent_id = {n}")
-        out.append(f"# text = {text}")
-        for k, t in enumerate(words, 1):
-            if parsed:
-                head = "0" if t.head.i == t.i else str(ids.get(t.head.i, 0))
-                dep = "root" if head == "0" else (t.dep_ or "dep")
-            else:
-                head = dep = "_"
-            nxt = t.i + 1
-            space_after = bool(t.whitespace_) or (nxt < len(doc) and doc[nxt].is_space) or nxt >= len(doc)
-            misc = "_" if space_after else "SpaceAfter=No"
-            out.append("\t".join([str(k), t.text, t.lemma_ or "_", t.pos_ or "_", "_",
-                                  str(t.morph) or "_", head, dep, "_", misc]))
-        out.append("")
-    return "\n".join(out) + ("\n" if out else "")

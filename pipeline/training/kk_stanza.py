@@ -227,7 +227,7 @@ def train_ner(cfg, data_root, work, out_dir, pretrain):
     iob_to_json(train, work / "kk_kaznerd.train.json")
     iob_to_json(dev, work / "kk_kaznerd.dev.json")
     iob_to_json(read_iob(data_root / cfg["data"]["kaznerd_eval"]), work / "kk_kaznerd.test.json")
-    _run(["stanza.models.ner_tagger", "--mode", "train", "--lang", "kk", "--shorthand", "kk_kaznerd",
+    _run(["stanza.models.ner_tagger", "--mode", "train", "--shorthand", "kk_kaznerd",
           "--train_file", str(work / "kk_kaznerd.train.json"),
           "--eval_file", str(work / "kk_kaznerd.dev.json"),
           "--wordvec_pretrain_file", str(pretrain), "--save_dir", str(out_dir),
