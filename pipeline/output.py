@@ -7,6 +7,10 @@ import sys
 from typing import Any, Iterable, Sequence, TextIO
 
 
+# short values that must not be folded mid-word in a table
+MIN_WIDTHS = {"date": 10, "lang": 4, "type": 10, "polarity": 11, "tense": 7, "kk_type": 10, "ru_type": 10}
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -39,9 +43,9 @@ def write_records(rows: Sequence[dict], fmt: str, columns: Sequence[str] | None 
         widths = widths or {}
         table = Table(title=title, show_lines=False, expand=False)
         for c in columns:
-            table.add_column(c, overflow="fold", max_width=widths.get(c))
+            table.add_column(c, overflow="fold", max_width=widths.get(c), min_width=MIN_WIDTHS.get(c))
         for r in rows:
             table.add_row(*[_cell(r.get(c)) for c in columns])
-        Console(file=stream, width=max(100, Console().width)).print(table)
+        Console(file=stream, width=max(120, Console().width)).print(table)
     else:
         raise ValueError(f"unknown format {fmt!r}")
