@@ -76,6 +76,7 @@ class LangRules:
         self.decision_lemmas = low(de.get("lemmas", []))
         self.past_form = re.compile(de["past_regex"]) if de.get("past_regex") else None
         self.performative = low(de.get("performative_lemmas", []))
+        self.not_with_objects = low(de.get("not_with_objects", []))
         ex = cfg.get("exclude", {})
         self.exclude_lemmas = low(ex.get("lemmas", []))
         self.exclude_deprels = set(ex.get("deprels", []))
@@ -274,6 +275,8 @@ class ClaimExtractor:
                 continue
             past = _feat(t, "Tense") == "Past" or (r.past_form is not None and bool(r.past_form.search(_low(t))))
             if t.pos_ == "ADJ" and not (_feat(t, "Variant") == "Short" or _feat(t, "VerbForm") == "Part"):
+                continue
+            if any(_lem(c) in r.not_with_objects for c in t.children if c.dep_ in ("obj", "nsubj:pass", "nsubj")):
                 continue
             if in_lex and past and _feat(t, "VerbForm") not in ("Inf", "Conv", "Ger"):
                 words = [prev, t] if pair in r.decision_lemmas and prev is not None and " " in pair else [t]
