@@ -17,9 +17,19 @@ from pathlib import Path
 from .config import PROJECT_ROOT, shared_data_dir
 
 
-def _child(code: str) -> dict:
-    """Run `code` in a fresh interpreter; it prints one JSON object as its last line."""
+JEMALLOC = next((p for p in ("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2")
+                 if os.path.exists(p)), None)
+
+
+def _child(code: str, allocator: str | None = None) -> dict:
+    """Run `code` in a fresh interpreter; it prints one JSON object as its last line.
+    `allocator`: None = as this process runs, "default" = glibc malloc, "jemalloc" = preloaded."""
     env = dict(os.environ, PYTHONWARNINGS="ignore")
+    if allocator == "default":
+        env.pop("LD_PRELOAD", None)
+    elif allocator == "jemalloc" and JEMALLOC:
+        env["LD_PRELOAD"] = JEMALLOC
+        env["MALLOC_CONF"] = "dirty_decay_ms:-1,muzzy_decay_ms:-1,retain:true"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          cwd=PROJECT_ROOT)
     if out.returncode != 0:
@@ -149,6 +159,9 @@ def main(argv: list[str] | None = None) -> dict:
     results["cold_start"] = _child(COLD_START)
     texts = bench_texts(args.data, PROJECT_ROOT / "build" / "bench", args.sentences)
     results["annotate"] = {lang: _child(THROUGHPUT.format(path=str(p), lang=lang)) for lang, p in texts.items()}
+    if JEMALLOC:
+        results["allocator_effect_kk"] = {a: _child(THROUGHPUT.format(path=str(texts["kk"]), lang="kk"), a)
+                                          for a in ("default", "jemalloc")}
     stmts = bench_statements(args.data, PROJECT_ROOT / "build" / "bench", args.statements)
     results["process_vs_nlp"] = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in ("nlp", "process")}
     pv = results["process_vs_nlp"]
@@ -161,6 +174,10 @@ def main(argv: list[str] | None = None) -> dict:
     print("|---|---|---|---|---|---|")
     for lang, r in results["annotate"].items():
         print(f"| {lang} | {r['sentences']} | {r['tokens']} | {r['seconds']} | {r['tokens_per_s']} | {r['peak_rss_mb']} |")
+    if "allocator_effect_kk" in results:
+        ae = results["allocator_effect_kk"]
+        print(f"kk annotate with glibc malloc: {ae['default']['tokens_per_s']} tokens/s; "
+              f"with jemalloc: {ae['jemalloc']['tokens_per_s']} tokens/s")
     print(f"process vs. NLP alone on {pv['nlp']['statements']} statements: "
           f"{pv['nlp']['seconds']} s NLP, {pv['process']['seconds']} s process "
           f"(extraction, alignment: +{100 * pv['extraction_overhead']:.1f}%)")

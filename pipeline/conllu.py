@@ -57,7 +57,8 @@ def sentence_to_conllu(sent: Span, sent_id: str | None = None) -> str:
             else:  # no parser: a flat tree keeps the file valid CoNLL-U
                 head, dep = (0, "root") if ids[w.i] == 1 else (1, "dep")
             misc = misc_space if len(group) == 1 else "_"
-            feats = str(w.morph) if str(w.morph) else "_"
+            # UD orders features by name, case-insensitively (spaCy's order is case-sensitive)
+            feats = "|".join(sorted(str(w.morph).split("|"), key=lambda f: f.split("=")[0].lower())) or "_"
             lines.append("\t".join([
                 str(ids[w.i]), _clean(form), _clean(w.lemma_), w.pos_ or "X", _clean(w.tag_),
                 feats, str(head), dep, "_", misc]))

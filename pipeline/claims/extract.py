@@ -42,6 +42,14 @@ def _lem(t: Token) -> str:
     return t.lemma_.lower()
 
 
+_HARMONY = str.maketrans("әеіүөгк", "ааыұоғқ")
+
+
+def _harmonic_ending(word: str, n: int = 2) -> str:
+    """Last letters with Kazakh vowel/consonant harmony folded: "жүруге" ~ "ұстауға"."""
+    return word[-n:].translate(_HARMONY)
+
+
 def _feat(t: Token, name: str) -> str | None:
     v = t.morph.get(name)
     return v[0] if v else None
@@ -59,16 +67,22 @@ class LangRules:
         self.negative_modals = low(ob.get("negative_modals", []))
         self.prohibitive_forms = low(ob.get("prohibitive_forms", []))
         self.appeal_lemmas = low(ob.get("appeal_lemmas", []))
+        self.coordinators = low(ob.get("coordinators", ["и", ","]))
+        self.remark_lemmas = low(ob.get("remark_lemmas", []))
         self.future_aux_forms = low(cm.get("future_aux_forms", []))
         self.future_participle = re.compile(cm["future_participle_regex"]) if cm.get("future_participle_regex") else None
         self.first_pl = re.compile(cm["first_person_plural_regex"]) if cm.get("first_person_plural_regex") else None
+        self.first_pl_not = re.compile(cm["first_person_plural_not_regex"]) if cm.get("first_person_plural_not_regex") else None
         self.planning_lemmas = low(cm.get("planning_lemmas", []))
         self.planning_forms = low(cm.get("planning_forms", []))
+        self.complementizers = low(cm.get("complementizers", []))
         self.enabling_lemmas = low(cm.get("enabling_lemmas", []))
+        self.enabling_forms = low(cm.get("enabling_forms", []))
         self.first_pl_present = bool(cm.get("first_person_plural_present", False))
         self.perfective_future = bool(cm.get("perfective_future", False))
         self.aorist_commitment = bool(cm.get("aorist_commitment", False))
         self.aorist = re.compile(cm["aorist_regex"]) if cm.get("aorist_regex") else None
+        self.passive_form = re.compile(cm["passive_regex"]) if cm.get("passive_regex") else None
         self.present_passive = low(cm.get("present_passive_lemmas", []))
         self.drop_other_actors = bool(cm.get("drop_other_actors", False))
         self.non_state = low(cm.get("non_state_actors", []))
@@ -142,6 +156,11 @@ class ClaimExtractor:
             return t.pos_ in ("ADJ", "ADV", "VERB", "AUX", "NOUN", "PRON", "PART") or low in self.r.modal_forms
         return low in self.r.modal_forms
 
+    def kk_stem(self, t: Token) -> str:
+        """A two-word lemma with the previous word ("атап өт") for multiword exclusions."""
+        prev = t.doc[t.i - 1] if t.i > 0 else None
+        return f"{_low(prev)} {_lem(t)}" if prev is not None else _lem(t)
+
     def verb_like(self, t: Token) -> bool:
         if t.pos_ in ("VERB", "AUX"):
             return True
@@ -149,7 +168,13 @@ class ClaimExtractor:
         return self.lang == "kk" and t.pos_ == "NOUN" and bool(re.search(r"(у|уы|уі|уға|уге|уын|уін|уымыз|уіміз|уда|уде)$", _low(t)))
 
     def complement(self, t: Token) -> Token | None:
-        """The action verb of a modal/planning word: its clausal child, else its head, else nearby."""
+        """The action verb of a modal/planning word: its clausal child, else its head, else nearby.
+        In Kazakh the verbal noun stands right before the modal ("енгізу қажет",
+        "соқтырмауы тиіс"); that adjacency beats a parse that makes a noun-like subject the head."""
+        if self.lang == "kk" and t.i > t.sent.start:
+            prev = t.doc[t.i - 1]
+            if self.verb_like(prev) and not self.is_modal(prev) and prev.pos_ != "AUX":
+                return prev
         for c in t.children:
             if c.dep_ in ("xcomp", "csubj", "ccomp", "nsubj", "obj", "obl") and self.verb_like(c) and not self.is_modal(c) \
                     and _lem(c) not in ("быть", "бол", "е"):
@@ -201,15 +226,22 @@ class ClaimExtractor:
         for t in toks:
             if self.is_modal(t):
                 comp = self.complement(t)
-                if comp is None:
-                    continue
+                if comp is None or _lem(comp) in r.remark_lemmas or self.kk_stem(comp) in r.remark_lemmas:
+                    continue  # "следует отметить", "атап өтуіміз керек": remarks, not obligations
                 neg = _lem(t) in r.negative_modals or _low(t) in r.negative_modals or self.negated(t, comp)
                 tense = "past" if any(_lem(c) == "быть" and _feat(c, "Tense") == "Past" for c in t.children) else "present"
                 add(Candidate("obligation", [t, comp], comp, tense, "modal", 0.9,
                               "negative" if neg else "affirmative", anchor=t))
-                # coordinated actions under the same modal are claims of their own
-                for c in comp.children:
-                    if c.dep_ == "conj" and self.verb_like(c) and c.i not in used:
+                # coordinated actions under the same modal are claims of their own; Kazakh
+                # parses often hang the first conjunct on the modal (advcl) in the same case
+                siblings = [c for c in t.children if c.i < comp.i and c.dep_ in ("conj", "advcl")
+                            and self.verb_like(c) and _feat(c, "Case") is not None
+                            and _feat(c, "Case") == _feat(comp, "Case")
+                            and any(_low(x) in r.coordinators for x in doc[c.i + 1:comp.i])
+                            and _harmonic_ending(_low(c)) == _harmonic_ending(_low(comp))]
+                sib_ids = {c.i for c in siblings}
+                for c in list(comp.children) + siblings:
+                    if (c.dep_ == "conj" or c.i in sib_ids) and self.verb_like(c) and c.i not in used:
                         add(Candidate("obligation", [c], c, tense, "modal-conj", 0.8,
                                       "negative" if self.negated(c) else "affirmative", anchor=t))
             elif _low(t) in r.prohibitive_forms:
@@ -252,6 +284,8 @@ class ClaimExtractor:
                 comp = self.complement(t)
                 if comp is not None and comp.dep_ == "ccomp" and comp.head.i == t.i:
                     continue  # "Предполагается, что Совет будет регулировать": the clause carries the claim
+                if t.i > 0 and _low(doc[t.i - 1]) in r.complementizers:
+                    continue  # "... реттейтін болады деп көзделуде": likewise
                 words = [t] + ([comp] if comp is not None and comp.i not in used else [])
                 main = comp if comp is not None and comp.pos_ == "VERB" else t
                 add(Candidate("commitment", words, main, "present", "planning", 0.85,
@@ -273,7 +307,11 @@ class ClaimExtractor:
                 in_lex = pair in r.decision_lemmas
             if not in_lex and lem not in r.performative:
                 continue
-            past = _feat(t, "Tense") == "Past" or (r.past_form is not None and bool(r.past_form.search(_low(t))))
+            tense_f = _feat(t, "Tense")
+            past = tense_f == "Past" or (r.past_form is not None and bool(r.past_form.search(_low(t)))
+                                         and not (r.aorist is not None and r.aorist.search(_low(t))))
+            if self.lang == "kk" and r.participle is not None and r.participle.search(_low(t)) and t.dep_.lower() != "root":
+                continue  # "университеті бекіткен сыйлық": a participle describes, it does not decide
             if t.pos_ == "ADJ" and not (_feat(t, "Variant") == "Short" or _feat(t, "VerbForm") == "Part"):
                 continue
             if any(_lem(c) in r.not_with_objects for c in t.children if c.dep_ in ("obj", "nsubj:pass", "nsubj")):
@@ -285,6 +323,15 @@ class ClaimExtractor:
             elif lem in r.performative and _feat(t, "Person") == "1" and _feat(t, "Number") == "Sing" \
                     and _feat(t, "Tense") in ("Pres", None) and _feat(t, "VerbForm") == "Fin":
                 add(Candidate("decision", [t], t, "present", "performative", 0.8))
+
+        # 5a. Kazakh enabling: dative verbal noun + "мүмкіндік" + aorist ("арттыруға мүмкіндік жасайды")
+        for t in toks:
+            if t.i in used or _low(t) not in r.enabling_forms or t.i == 0 or t.i + 1 >= len(doc):
+                continue
+            prev, nxt = doc[t.i - 1], doc[t.i + 1]
+            if self.verb_like(prev) and nxt.pos_ in ("VERB", "AUX") and r.aorist is not None and r.aorist.search(_low(nxt)):
+                add(Candidate("commitment", [prev, t, nxt], prev, "future", "enabling", 0.7,
+                              "negative" if self.negated(nxt) else "affirmative", anchor=nxt))
 
         # 5. enabling verbs with an action: "позволит повысить"
         for t in toks:
@@ -311,10 +358,11 @@ class ClaimExtractor:
                 continue
             person, number, tense, aspect = (_feat(t, k) for k in ("Person", "Number", "Tense", "Aspect"))
             low = _low(t)
-            if tense == "Past":
-                continue
+            if tense == "Past" or person == "2":
+                continue  # past facts; addresses to the reader ("звоните") are no commitments
             neg = "negative" if self.negated(t) else "affirmative"
-            kk_first_pl = self.lang == "kk" and r.first_pl is not None and bool(r.first_pl.search(low))
+            kk_first_pl = self.lang == "kk" and r.first_pl is not None and bool(r.first_pl.search(low)) \
+                and not (r.first_pl_not is not None and r.first_pl_not.search(low))
             if r.first_pl_present and ((person == "1" and number == "Plur" and tense in ("Pres", "Fut", None))
                                        or kk_first_pl):
                 if self.lang == "ru" and aspect == "Perf":
@@ -330,8 +378,13 @@ class ClaimExtractor:
                 continue
             if r.aorist_commitment and r.aorist is not None and r.aorist.search(low) and person in ("3", None) \
                     and t.dep_.lower() in ("root", "conj", "parataxis"):
-                conf = 0.7 if _feat(t, "Voice") == "Pass" else 0.5
-                add(Candidate("commitment", [t], t, "future", "aorist", conf, neg))
+                if _feat(t, "Voice") == "Pass" or (r.passive_form is not None and r.passive_form.search(low)):
+                    add(Candidate("commitment", [t], t, "future", "aorist-passive", 0.6, neg))
+                    continue
+                heads_ = [t] + ([t.head] if t.dep_ == "conj" else [])
+                subj = next((c for h in heads_ for c in h.children if c.dep_ == "nsubj"), None)
+                if subj is not None and (subj.pos_ == "PRON" or self.actor_kind(subj) in ("government", "speaker")):
+                    add(Candidate("commitment", [t], t, "future", "aorist", 0.5, neg))
         return out
 
     # ---- fields ---------------------------------------------------------------------------
@@ -343,6 +396,8 @@ class ClaimExtractor:
             form = _low(t)
             if self.r.participle is not None and self.r.participle.search(form) and t.pos_ in ("VERB", "AUX", "ADJ", "NOUN"):
                 lem = self.r.participle.sub("", form)  # the lemmatizer often keeps participle endings
+            elif self.r.verbal_noun_re is not None and self.r.verbal_noun_re.match(form) and self.verb_like(t):
+                lem = form  # a verbal noun cites itself ("арттыруға" -> "арттыру"), not the bare root
             return kazakh_verbal_noun(lem, self.r)
         if lem.endswith(("ся", "сь")) and lem not in self.r.reflexive_lemmas and (
                 not has_agent or _feat(t, "Voice") == "Pass"):

@@ -29,7 +29,7 @@ def _parquet_schema():
         "predicate_start": pa.int64(), "predicate_end": pa.int64(), "sentence_index": pa.int64(),
         "char_start": pa.int64(), "char_end": pa.int64(), "confidence": pa.float64(),
         "quantities": pa.list_(q), "entities": pa.list_(e), "topics": pa.list_(t),
-        "model_versions": pa.map_(pa.string(), pa.string()),
+        "model_versions": pa.string(),  # JSON: `datasets` cannot read Arrow maps
     }
     return pa.schema([(c, types.get(c, pa.string())) for c in COLUMNS])
 
@@ -70,7 +70,7 @@ class ClaimWriter:
             self._csv.writerow({k: json.dumps(v, ensure_ascii=False) if k in NESTED else v for k, v in row.items()})
         else:
             row["quantities"] = [{**q, "value": float(q["value"])} for q in row["quantities"]]
-            row["model_versions"] = list((row["model_versions"] or {}).items())
+            row["model_versions"] = json.dumps(row["model_versions"] or {}, ensure_ascii=False)
             self._buf.append(row)
             if len(self._buf) >= self.batch_rows:
                 self._flush()

@@ -69,6 +69,13 @@ class KazakhPipeline:
         patch_bilinear()
         register_extensions()
         cfg = cfg or config.load("nlp_kk")
+        threads = int(cfg.get("torch_threads", 1))
+        if threads > 0:
+            # PyTorch's intra-op threads cost 40x on this kind of VM (LSTMs over short inputs):
+            # scale with worker processes instead
+            import torch
+
+            torch.set_num_threads(threads)
         mdir = config.resolve_path(cfg["model_dir"])
         files = cfg["models"]
         processors = [p for p in cfg.get("processors", PROCESSORS)]
