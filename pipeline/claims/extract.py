@@ -352,17 +352,20 @@ class ClaimExtractor:
 
         # 6. finite verbs that promise by their form
         for t in toks:
-            if t.i in used or t.pos_ != "VERB" or self.excluded(t) or t.is_punct:
+            # Kazakh progressive + 1st plural ("қамтудамыз") is a verb even when tagged NOUN
+            kk_progressive = (self.lang == "kk" and r.progressive is not None and r.first_pl is not None
+                              and bool(r.progressive.search(_low(t))) and bool(r.first_pl.search(_low(t))))
+            if t.i in used or (t.pos_ != "VERB" and not kk_progressive) or self.excluded(t) or t.is_punct:
                 continue
             if _feat(t, "VerbForm") not in ("Fin", None) or _feat(t, "Mood") in ("Imp", "Cnd"):
                 continue
             person, number, tense, aspect = (_feat(t, k) for k in ("Person", "Number", "Tense", "Aspect"))
             low = _low(t)
-            if tense == "Past" or person == "2":
-                continue  # past facts; addresses to the reader ("звоните") are no commitments
-            neg = "negative" if self.negated(t) else "affirmative"
             kk_first_pl = self.lang == "kk" and r.first_pl is not None and bool(r.first_pl.search(low)) \
                 and not (r.first_pl_not is not None and r.first_pl_not.search(low))
+            if tense == "Past" or (person == "2" and not kk_first_pl):
+                continue  # past facts; addresses to the reader ("звоните") are no commitments
+            neg = "negative" if self.negated(t) else "affirmative"
             if r.first_pl_present and ((person == "1" and number == "Plur" and tense in ("Pres", "Fut", None))
                                        or kk_first_pl):
                 if self.lang == "ru" and aspect == "Perf":
@@ -535,8 +538,16 @@ class ClaimExtractor:
                 target = doc.text[span[0]:span[1]]
         # scope of the claim: the clause of the main verb (for quantities and entities)
         if doc.has_annotation("DEP"):
-            scope_root = cand.anchor if cand.anchor is not None and cand.anchor.dep_.lower() == "root" else main
-            scope = [t for t in scope_root.subtree if not t.is_space] or [scope_root]
+            scope_root = main if cand.rule.endswith("conj") else (
+                cand.anchor if cand.anchor is not None and cand.anchor.dep_.lower() == "root" else main)
+            # coordinated or subordinate verbs carry claims (and numbers) of their own
+            own = {x.i for x in words}
+            cut = set()
+            for c in scope_root.subtree:
+                if c.i not in own and c.pos_ in ("VERB", "AUX") and c.dep_ in ("conj", "advcl", "parataxis") \
+                        and c.head.i in {w.i for w in scope_root.subtree}:
+                    cut.update(x.i for x in c.subtree)
+            scope = [t for t in scope_root.subtree if not t.is_space and t.i not in cut] or [scope_root]
         else:  # no parser: the whole sentence is the claim's scope
             scope = [t for t in doc if not t.is_space]
         s_lo, s_hi = scope[0].idx, max(t.idx + len(t.text) for t in scope)
