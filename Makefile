@@ -43,8 +43,8 @@ eval-nlp: install
 
 # The claim-extraction scores of the README (dev gold and the reference statement).
 eval-claims: install
-	$(BIN)/polclaims evaluate claims $(SHARED)/gold/dev.gold.jsonl --out models/claims_scores_dev.json
-	$(BIN)/polclaims evaluate claims $(SHARED)/gold/seed.gold.jsonl --out models/claims_scores_seed.json
+	$(BIN)/polclaims evaluate claims $(SHARED)/gold/dev.gold.jsonl --out build/claims_scores_dev.json
+	$(BIN)/polclaims evaluate claims $(SHARED)/gold/seed.gold.jsonl --out build/claims_scores_seed.json
 
 clean:
 	rm -rf $(VENV) build out
