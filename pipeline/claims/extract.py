@@ -108,6 +108,7 @@ class LangRules:
         self.society = low(ac.get("society", []))
         self.other_pronouns = low(ac.get("other_pronouns", []))
         self.quantities = QuantityConfig.from_dict(cfg.get("quantities", {}))
+        self.quantity_attach = cfg.get("quantities", {}).get("attach", "left")
         lm = cfg.get("lemma", {})
         self.verbal_noun_re = re.compile(lm["verbal_noun_regex"]) if lm.get("verbal_noun_regex") else None
         self.passive_rewrites = [(re.compile(a), b) for a, b in lm.get("passive_rewrites", [])]
@@ -578,7 +579,25 @@ class ClaimExtractor:
             return []
         claims = [c for c in (self.fill(c, doc, sent, statement_text) for c in self.candidates(doc)) if c is not None]
         claims.sort(key=lambda c: c.predicate_start)
+        if len(claims) > 1:
+            self._share_quantities(claims)
         return claims
+
+    def _share_quantities(self, claims: list[Claim]) -> None:
+        """Several claims in one sentence: each number goes to one claim, by word order, since
+        parses of coordinated clauses often hang one clause's object on the other's verb.
+        Russian objects follow their verb (the nearest predicate on the left takes the number);
+        Kazakh ones precede it (the nearest on the right)."""
+        pool = {q["start"]: q for c in claims for q in c.quantities}
+        for c in claims:
+            c.quantities = []
+        for start, q in sorted(pool.items()):
+            if self.r.quantity_attach == "right":
+                owner = next((c for c in claims if c.predicate_end >= q["end"]), claims[-1])
+            else:
+                left = [c for c in claims if c.predicate_start <= start]
+                owner = left[-1] if left else claims[0]
+            owner.quantities.append(q)
 
 
 def claim_id(c: Claim) -> str:
