@@ -1,11 +1,11 @@
 # polclaims: `make run` and `make test` are the two set-up commands (see README.md).
 PY ?= python3
+comma := ,
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JEMALLOC := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/aarch64-linux-gnu/libjemalloc.so.2 /usr/lib/libjemalloc.so.2))
 FAST_ALLOC := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC) MALLOC_CONF=dirty_decay_ms:-1$(comma)muzzy_decay_ms:-1$(comma)retain:true,)
-comma := ,
 SAMPLE := data/samples/decentralization-statement.txt
 SHARED ?= ../shared/data
 
