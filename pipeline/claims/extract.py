@@ -83,6 +83,7 @@ class LangRules:
         self.aorist_commitment = bool(cm.get("aorist_commitment", False))
         self.aorist = re.compile(cm["aorist_regex"]) if cm.get("aorist_regex") else None
         self.passive_form = re.compile(cm["passive_regex"]) if cm.get("passive_regex") else None
+        self.passive_aorist_commitment = bool(cm.get("passive_aorist_commitment", False))
         self.present_passive = low(cm.get("present_passive_lemmas", []))
         self.drop_other_actors = bool(cm.get("drop_other_actors", False))
         self.non_state = low(cm.get("non_state_actors", []))
@@ -383,7 +384,8 @@ class ClaimExtractor:
             if r.aorist_commitment and r.aorist is not None and r.aorist.search(low) and person in ("3", None) \
                     and t.dep_.lower() in ("root", "conj", "parataxis"):
                 if _feat(t, "Voice") == "Pass" or (r.passive_form is not None and r.passive_form.search(low)):
-                    add(Candidate("commitment", [t], t, "future", "aorist-passive", 0.6, neg))
+                    if r.passive_aorist_commitment:
+                        add(Candidate("commitment", [t], t, "future", "aorist-passive", 0.6, neg))
                     continue
                 heads_ = [t] + ([t.head] if t.dep_ == "conj" else [])
                 subj = next((c for h in heads_ for c in h.children if c.dep_ == "nsubj"), None)
