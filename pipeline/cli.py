@@ -117,21 +117,33 @@ def process(
                                       help="SQLite store of statements, sentences, claims and failures."),
     no_db: bool = typer.Option(False, "--no-db", help="Do not write the SQLite store."),
     chunk_size: int = typer.Option(64, "--chunk-size", help="Statements analysed together (memory vs. speed)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w",
+                                          help="Worker processes, each loading the models once (default: number of cores)."),
+    force: bool = typer.Option(False, "--force", help="Re-process statements the store already holds unchanged."),
+    engine: str = typer.Option("local", "--engine", help="local (processes on this machine) or ray (a Ray cluster)."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (HEAD:6379); none = a local Ray instance."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
-                                            help="Progress bar (default: on when stderr is a terminal)."),
+                                            help="Progress bar (default: on when stderr is a terminal; else a log line every 30 s)."),
 ) -> None:
     """Extract policy claims (commitments, obligations, decisions) from statements.
 
     Writes one claim per line with all fields of the claims guideline, stores everything in
     SQLite (re-processing a statement replaces its rows), and prints a summary. Records that
     cannot be processed are listed with their reason and stored as failures; the rest goes on.
+    Statements already stored with the same text and pipeline version are skipped (their stored
+    claims are written again), so a re-run after a crash finishes the rest; --force re-does all.
 
     Example: polclaims process data/samples/decentralization-statement.txt --out claims.jsonl
     """
-    from .processing import run_process
+    from .processing import default_workers, run_process
 
     _quiet_libraries()
-    summary = run_process(inputs, out, None if no_db else db, chunk_size=chunk_size, progress=progress)
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter("use local or ray", param_hint="--engine")
+    if workers is not None and workers < 1:
+        raise typer.BadParameter("must be at least 1", param_hint="--workers")
+    summary = run_process(inputs, out, None if no_db else db, chunk_size=chunk_size, progress=progress,
+                          workers=workers or default_workers(), force=force, engine=engine, address=address)
     typer.echo(summary.render(), err=out == "-")
     if summary.statements == 0 and summary.failures:
         raise typer.Exit(1)

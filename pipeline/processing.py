@@ -1,20 +1,37 @@
-"""`polclaims process`: read -> analyse -> write claims + store, with progress and a summary."""
+"""`polclaims process`: read -> analyse -> write claims + store, with progress and a summary.
+
+Large archives: statements stream through in chunks (memory is bounded by the chunk size and
+the number of chunks in flight, not by the corpus), `workers` processes each load the models
+once, results are written in input order whatever finishes first, and statements already in
+the store with the same content and pipeline version are skipped (their stored claims are
+written out again), so a re-run after a crash finishes the rest without duplicates.
+"""
 from __future__ import annotations
 
+import itertools
+import logging
+import multiprocessing as mp
+import os
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Iterator
 
+from .claims import StatementResult
 from .claims.process import PIPELINE_VERSION, process_statements
 from .claims.writer import ClaimWriter
 from .readers import read_statements
+from .records import Failure, Statement
+
+log = logging.getLogger("polclaims.process")
 
 
 @dataclass
 class Summary:
     statements: int = 0
+    skipped: int = 0
     sentences: int = 0
     boilerplate: int = 0
     claims: int = 0
@@ -24,11 +41,13 @@ class Summary:
     seconds: float = 0.0
     out: str = ""
     db: str | None = None
+    workers: int = 1
 
     def render(self) -> str:
-        lines = [f"{self.statements} statement(s), {self.sentences} sentences "
+        lines = [f"{self.statements} statement(s) ({self.skipped} unchanged, skipped), {self.sentences} sentences "
                  f"({self.boilerplate} boilerplate), {self.claims} claims, "
-                 f"{self.aligned} kk-ru aligned pairs, {len(self.failures)} failed, {self.seconds:.1f} s"]
+                 f"{self.aligned} kk-ru aligned pairs, {len(self.failures)} failed, {self.seconds:.1f} s"
+                 f" with {self.workers} worker(s)"]
         langs = sorted({l for _, l in self.by_type_lang})
         if langs:
             lines.append("claims by type: " + "; ".join(
@@ -42,10 +61,55 @@ class Summary:
         return "\n".join(lines)
 
 
+# ---- workers ---------------------------------------------------------------------------------
+def _worker_init() -> None:
+    """Each worker loads both language pipelines once and keeps them for all its chunks."""
+    from .nlp import get_pipeline
+
+    logging.getLogger("stanza").setLevel(logging.WARNING)
+    get_pipeline("kk")
+    get_pipeline("ru")
+
+
+def _worker_run(chunk: list) -> list[StatementResult]:
+    return list(process_statements(chunk, chunk_size=max(1, len(chunk))))
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    it = iter(items)
+    while True:
+        chunk = list(itertools.islice(it, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: int = 64) -> Iterator[StatementResult]:
+    """Results in input order; with several workers at most 2 chunks per worker are in flight."""
+    chunks = _chunks(items, chunk_size)
+    head = list(itertools.islice(chunks, 2))
+    if workers <= 1 or len(head) < 2:
+        # one chunk of input is not worth starting processes that each load the models
+        yield from process_statements(itertools.chain(*head, *chunks), chunk_size=chunk_size)
+        return
+    ctx = mp.get_context("spawn")  # no fork after threads: PyTorch and BLAS start their own
+    with ctx.Pool(workers, initializer=_worker_init) as pool:
+        pending: deque = deque()
+        for chunk in itertools.chain(head, chunks):
+            pending.append(pool.apply_async(_worker_run, (chunk,)))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+
+# ---- the run ---------------------------------------------------------------------------------
 def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 64,
-                progress: bool | None = None) -> Summary:
+                progress: bool | None = None, workers: int = 1, force: bool = False,
+                engine: str = "local", address: str | None = None,
+                log_every: float = 30.0) -> Summary:
     t0 = time.perf_counter()
-    summary = Summary(out=out, db=str(db) if db else None)
+    summary = Summary(out=out, db=str(db) if db else None, workers=workers)
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
     if show:
@@ -54,16 +118,52 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
         bar = tqdm(desc="statements", unit="st", file=sys.stderr, dynamic_ncols=True)
     store = None
     if db is not None:
-        from .store import ClaimStore
+        from .store import ClaimStore, content_hash
 
         store = ClaimStore(db)
+    # unchanged statements are not analysed again; their order slot is kept
+    skipped: dict[int, StatementResult] = {}
+    counter = itertools.count()
+
+    def todo() -> Iterator[Statement | Failure]:
+        for item in read_statements(inputs):
+            n = next(counter)
+            if (store is not None and not force and isinstance(item, Statement)
+                    and store.has_current(item.id, content_hash(item), PIPELINE_VERSION)):
+                skipped[n] = StatementResult(item, claims=store.stored_claims(item.id), skipped=True)
+                continue
+            yield item
+
+    def ordered(results: Iterator[StatementResult]) -> Iterator[StatementResult]:
+        """Merge skipped statements back into their input positions."""
+        pos = 0
+        for res in results:
+            while pos in skipped:
+                yield skipped.pop(pos)
+                pos += 1
+            yield res
+            pos += 1
+        while skipped:
+            yield skipped.pop(min(skipped))
+
+    if engine == "ray":
+        from .engines.ray_engine import process_with_ray
+
+        results = process_with_ray(todo(), address=address, num_actors=workers if workers > 1 else None,
+                                   batch_size=chunk_size)
+    else:
+        results = analyse(todo(), workers=workers, chunk_size=chunk_size)
+    last_log = time.perf_counter()
+    done = 0
     try:
         with ClaimWriter(out) as writer:
-            for res in process_statements(read_statements(inputs), chunk_size=chunk_size):
+            for res in ordered(results):
+                done += 1
                 if res.failure is not None:
                     summary.failures.append(res.failure)
                 else:
                     summary.statements += 1
+                    summary.skipped += res.skipped
                     summary.sentences += len(res.sentences)
                     summary.boilerplate += sum(1 for s in res.sentences if s.boilerplate)
                     for c in res.claims:
@@ -72,14 +172,20 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
                         summary.by_type_lang[(c.type, c.lang)] += 1
                         if c.aligned_to and c.lang == "kk":
                             summary.aligned += 1
-                if store is not None:
+                if store is not None and not res.skipped:
                     if res.failure is not None and not res.statement.text:
                         store.save_failure(res.failure)
                     else:
                         store.save(res, pipeline_version=PIPELINE_VERSION)
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(claims=summary.claims, failed=len(summary.failures), refresh=False)
+                    bar.set_postfix(claims=summary.claims, failed=len(summary.failures),
+                                    skipped=summary.skipped, refresh=False)
+                elif time.perf_counter() - last_log >= log_every:
+                    rate = done / (time.perf_counter() - t0)
+                    log.warning("processed %d statements (%.1f/s), %d claims, %d skipped, %d failed",
+                                done, rate, summary.claims, summary.skipped, len(summary.failures))
+                    last_log = time.perf_counter()
     finally:
         if bar is not None:
             bar.close()
@@ -87,3 +193,7 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
             store.close()
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))

@@ -360,6 +360,19 @@ class ClaimStore:
             (statement_id, content_hash, pipeline_version, statement_id)).fetchone()
         return row is not None
 
+    def stored_claims(self, statement_id: str) -> list[Claim]:
+        """The claims stored for a statement, as records (what a skipped re-run writes out)."""
+        cur = self.conn.execute(
+            f"SELECT {', '.join(CLAIM_COLUMNS)} FROM claims WHERE statement_id = ? "
+            "ORDER BY char_start, predicate_start", (statement_id,))
+        out = []
+        for row in cur.fetchall():
+            d = dict(zip(CLAIM_COLUMNS, row))
+            for k in JSON_COLUMNS:
+                d[k] = json.loads(d[k]) if d[k] else ({} if k == "model_versions" else [])
+            out.append(Claim(**d))
+        return out
+
     def counts(self) -> dict[str, Any]:
         """How much the store holds: rows per table and claims per type and language."""
         one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731

@@ -14,3 +14,4 @@ class StatementResult:
     sentences: list[Sentence] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     failure: Failure | None = None
+    skipped: bool = False  # unchanged since the store's last run: claims come from the store

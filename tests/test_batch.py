@@ -1,0 +1,100 @@
+"""Large-archive behaviour of `process`: worker processes, stable order, skip and resume."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pipeline.processing import run_process
+
+SENTENCES = [
+    "Мы наделяем сельские акиматы дополнительными полномочиями.",
+    "Біз селолық әкімдіктерге қосымша өкілеттіктер береміз.",
+    "Я утвердил Концепцию развития местного самоуправления.",
+    "Мен Жергілікті өзін-өзі басқаруды дамыту тұжырымдамасын бекіттім.",
+    "Необходимо принять конкретные меры по распределению ответственности.",
+    "Оған жол беруге болмайды.",
+    "Всего будет избрано 2533 акимов.",
+    "Стратегия — один из главных документов.",
+]
+
+
+def corpus(path: Path, n: int) -> Path:
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            fh.write(json.dumps({"id": f"s{i:03d}", "text": SENTENCES[i % len(SENTENCES)]}, ensure_ascii=False) + "\n")
+    return path
+
+
+def claim_ids(path: Path) -> list[str]:
+    return [json.loads(l)["claim_id"] for l in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_workers_give_the_same_output_in_the_same_order(tmp_path):
+    src = corpus(tmp_path / "in.jsonl", 12)
+    one = run_process([str(src)], str(tmp_path / "one.jsonl"), None, chunk_size=2, progress=False, workers=1)
+    two = run_process([str(src)], str(tmp_path / "two.jsonl"), None, chunk_size=2, progress=False, workers=2)
+    assert one.claims == two.claims > 0
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    ids = [json.loads(l)["statement_id"] for l in (tmp_path / "two.jsonl").read_text().splitlines()]
+    assert ids == sorted(ids)
+
+
+def test_unchanged_statements_are_skipped_and_still_written(tmp_path):
+    src = corpus(tmp_path / "in.jsonl", 8)
+    db = tmp_path / "s.db"
+    first = run_process([str(src)], str(tmp_path / "a.jsonl"), db, progress=False, workers=1)
+    again = run_process([str(src)], str(tmp_path / "b.jsonl"), db, progress=False, workers=1)
+    assert first.skipped == 0 and again.skipped == 8
+    assert claim_ids(tmp_path / "a.jsonl") == claim_ids(tmp_path / "b.jsonl")
+    # a changed statement is processed again, the others are not
+    lines = src.read_text(encoding="utf-8").splitlines()
+    lines[2] = json.dumps({"id": "s002", "text": "Мы обеспечим выборность всех акимов."}, ensure_ascii=False)
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    third = run_process([str(src)], str(tmp_path / "c.jsonl"), db, progress=False, workers=1)
+    assert third.skipped == 7
+    forced = run_process([str(src)], str(tmp_path / "d.jsonl"), db, progress=False, workers=1, force=True)
+    assert forced.skipped == 0
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM statements").fetchone()[0] == 8
+    assert con.execute("SELECT COUNT(DISTINCT claim_id) FROM claims").fetchone()[0] == \
+        con.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
+    con.close()
+
+
+def test_kill_in_the_middle_then_rerun_loses_nothing(tmp_path):
+    src = corpus(tmp_path / "in.jsonl", 40)
+    db = tmp_path / "s.db"
+    cmd = [sys.executable, "-m", "pipeline.cli", "process", str(src), "--out", str(tmp_path / "x.jsonl"),
+           "--db", str(db), "--workers", "1", "--chunk-size", "4", "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    stored = 0
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+        if db.exists():
+            try:
+                con = sqlite3.connect(db)
+                stored = con.execute("SELECT COUNT(*) FROM statements").fetchone()[0]
+                con.close()
+            except sqlite3.Error:
+                stored = 0
+            if stored >= 8:
+                proc.send_signal(signal.SIGKILL)
+                break
+    proc.wait(timeout=30)
+    assert 0 < stored < 40, "the run was not interrupted in the middle"
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "unchanged, skipped" in res.stdout
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM statements").fetchone()[0] == 40
+    n_claims = con.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
+    assert con.execute("SELECT COUNT(DISTINCT claim_id) FROM claims").fetchone()[0] == n_claims
+    con.close()
+    assert len(claim_ids(tmp_path / "x.jsonl")) == n_claims
