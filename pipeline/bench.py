@@ -120,6 +120,40 @@ def bench_statements(data: Path, work: Path, n: int) -> Path:
     return out
 
 
+def _timed_cli(args: list[str]) -> dict:
+    """Wall time and peak memory of one `polclaims` run (GNU time not needed: wait4's rusage)."""
+    import resource as _r
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], cwd=PROJECT_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"polclaims {' '.join(args)} failed")
+    return {"seconds": round(time.perf_counter() - t0, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+
+
+def bench_workers(stmts: Path) -> dict:
+    """`process` with 1 and 2 workers (same output), and a re-run over the processed store."""
+    tmp = PROJECT_ROOT / "build" / "bench"
+    out = {}
+    n = sum(1 for _ in stmts.open(encoding="utf-8"))
+    for w in (1, 2):
+        db = tmp / f"w{w}.db"
+        db.unlink(missing_ok=True)
+        r = _timed_cli(["process", str(stmts), "--out", str(tmp / f"w{w}.jsonl"), "--db", str(db),
+                        "--workers", str(w), "--no-progress"])
+        r["statements_per_s"] = round(n / r["seconds"], 2)
+        out[f"workers_{w}"] = r
+    out["same_output"] = (tmp / "w1.jsonl").read_bytes() == (tmp / "w2.jsonl").read_bytes()
+    out["speedup_2_workers"] = round(out["workers_1"]["seconds"] / out["workers_2"]["seconds"], 2)
+    rerun = _timed_cli(["process", str(stmts), "--out", str(tmp / "rerun.jsonl"), "--db", str(tmp / "w1.db"),
+                        "--workers", "1", "--no-progress"])
+    out["rerun_unchanged"] = rerun
+    out["rerun_fraction"] = round(rerun["seconds"] / out["workers_1"]["seconds"], 3)
+    return out
+
+
 def bench_texts(data: Path, work: Path, n_sent: int) -> dict[str, Path]:
     """Plain text for each language from UD test files (kk: the held-out KTB fold)."""
     from .evaluate_nlp import raw_text_from_conllu
@@ -166,6 +200,7 @@ def main(argv: list[str] | None = None) -> dict:
     results["process_vs_nlp"] = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in ("nlp", "process")}
     pv = results["process_vs_nlp"]
     results["process_vs_nlp"]["extraction_overhead"] = round(pv["process"]["seconds"] / pv["nlp"]["seconds"] - 1, 3)
+    results["workers"] = bench_workers(stmts)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     cs = results["cold_start"]
@@ -181,6 +216,10 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"process vs. NLP alone on {pv['nlp']['statements']} statements: "
           f"{pv['nlp']['seconds']} s NLP, {pv['process']['seconds']} s process "
           f"(extraction, alignment: +{100 * pv['extraction_overhead']:.1f}%)")
+    wk = results["workers"]
+    print(f"process, {pv['nlp']['statements']} statements: 1 worker {wk['workers_1']['seconds']} s, "
+          f"2 workers {wk['workers_2']['seconds']} s (x{wk['speedup_2_workers']}, same output: {wk['same_output']}); "
+          f"re-run over the processed store {wk['rerun_unchanged']['seconds']} s ({100 * wk['rerun_fraction']:.1f}%)")
     print(f"written to {args.out}")
     return results
 

@@ -116,7 +116,9 @@ def process(
     db: Optional[Path] = typer.Option(Path("polclaims.db"), "--db",
                                       help="SQLite store of statements, sentences, claims and failures."),
     no_db: bool = typer.Option(False, "--no-db", help="Do not write the SQLite store."),
-    chunk_size: int = typer.Option(64, "--chunk-size", help="Statements analysed together (memory vs. speed)."),
+    chunk_size: int = typer.Option(
+        32, "--chunk-size", help="Statements analysed together: one unit of work for a worker; statements "
+                                 "sharing a parallel_id are aligned when they fall in the same chunk."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w",
                                           help="Worker processes, each loading the models once (default: number of cores)."),
     force: bool = typer.Option(False, "--force", help="Re-process statements the store already holds unchanged."),

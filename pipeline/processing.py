@@ -84,8 +84,10 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: int = 64) -> Iterator[StatementResult]:
+def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: int = 32) -> Iterator[StatementResult]:
     """Results in input order; with several workers at most 2 chunks per worker are in flight."""
+    # the chunks are those of the single-process run, so the output does not depend on `workers`
+    # (statements sharing a parallel_id are aligned within a chunk)
     chunks = _chunks(items, chunk_size)
     head = list(itertools.islice(chunks, 2))
     if workers <= 1 or len(head) < 2:
@@ -104,7 +106,7 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
 
 
 # ---- the run ---------------------------------------------------------------------------------
-def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 64,
+def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 32,
                 progress: bool | None = None, workers: int = 1, force: bool = False,
                 engine: str = "local", address: str | None = None,
                 log_every: float = 30.0) -> Summary:
