@@ -117,7 +117,11 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
     if show:
         from tqdm import tqdm
 
-        bar = tqdm(desc="statements", unit="st", file=sys.stderr, dynamic_ncols=True)
+        from .readers import count_records
+
+        # a quick count of the records gives the bar a total, hence an ETA (None for stdin)
+        bar = tqdm(desc="statements", unit="st", file=sys.stderr, dynamic_ncols=True,
+                   total=count_records(inputs))
     store = None
     if db is not None:
         from .store import ClaimStore, content_hash

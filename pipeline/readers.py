@@ -353,3 +353,31 @@ def read_statements(inputs: list[str | Path]) -> Iterator[Statement | Failure]:
         else:
             yield Failure(raw, f"unsupported file type {suffix or '(no extension)'!r}; "
                                f"supported: {', '.join(SUPPORTED)}", origin=raw)
+
+
+def count_records(inputs: list[str | Path]) -> int | None:
+    """How many records `read_statements` will yield (for a progress bar's ETA), counted cheaply:
+    a .txt file is one, JSONL lines, CSV lines after the header, Parquet row-group metadata.
+    None when it cannot be known in advance (stdin). Broken records count too: they become
+    failures, one each."""
+    total = 0
+    for raw, path, _ in _expand(inputs):
+        if raw == "-":
+            return None
+        if path is None:
+            total += 1
+            continue
+        suffix = path.suffix.lower()
+        if suffix == ".txt":
+            total += 1
+        elif suffix in (".jsonl", ".csv"):
+            with path.open("rb") as fh:
+                n = sum(1 for line in fh if line.strip())
+            total += n - (1 if suffix == ".csv" and n else 0)
+        elif suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            total += pq.ParquetFile(path).metadata.num_rows
+        else:
+            total += 1
+    return total

@@ -98,3 +98,13 @@ def test_kill_in_the_middle_then_rerun_loses_nothing(tmp_path):
     assert con.execute("SELECT COUNT(DISTINCT claim_id) FROM claims").fetchone()[0] == n_claims
     con.close()
     assert len(claim_ids(tmp_path / "x.jsonl")) == n_claims
+
+
+def test_record_count_for_the_progress_bar(tmp_path):
+    from pipeline.readers import count_records, read_statements
+
+    (tmp_path / "a.jsonl").write_text('{"id": "1", "text": "x"}\n{broken\n\n{"id": "3", "text": "y"}\n', encoding="utf-8")
+    (tmp_path / "b.csv").write_text("id,text\n1,a\n2,b\n", encoding="utf-8")
+    (tmp_path / "c.txt").write_text("hello", encoding="utf-8")
+    assert count_records([str(tmp_path)]) == sum(1 for _ in read_statements([str(tmp_path)])) == 6
+    assert count_records(["-"]) is None
