@@ -84,8 +84,12 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: int = 32) -> Iterator[StatementResult]:
-    """Results in input order; with several workers at most 2 chunks per worker are in flight."""
+def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: int = 32,
+            state: dict | None = None) -> Iterator[StatementResult]:
+    """Results in input order; with several workers at most 2 chunks per worker are in flight.
+    `state["workers"]` tells how many processes actually ran (1 for a single chunk)."""
+    state = state if state is not None else {}
+    state["workers"] = 1
     # the chunks are those of the single-process run, so the output does not depend on `workers`
     # (statements sharing a parallel_id are aligned within a chunk)
     chunks = _chunks(items, chunk_size)
@@ -95,6 +99,7 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
         yield from process_statements(itertools.chain(*head, *chunks), chunk_size=chunk_size)
         return
     ctx = mp.get_context("spawn")  # no fork after threads: PyTorch and BLAS start their own
+    state["workers"] = workers
     with ctx.Pool(workers, initializer=_worker_init) as pool:
         pending: deque = deque()
         for chunk in itertools.chain(head, chunks):
@@ -152,13 +157,14 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
         while skipped:
             yield skipped.pop(min(skipped))
 
+    run_state: dict = {"workers": workers}
     if engine == "ray":
         from .engines.ray_engine import process_with_ray
 
         results = process_with_ray(todo(), address=address, num_actors=workers if workers > 1 else None,
                                    batch_size=chunk_size)
     else:
-        results = analyse(todo(), workers=workers, chunk_size=chunk_size)
+        results = analyse(todo(), workers=workers, chunk_size=chunk_size, state=run_state)
     last_log = time.perf_counter()
     done = 0
     try:
@@ -198,6 +204,7 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
         if store is not None:
             store.close()
     summary.seconds = time.perf_counter() - t0
+    summary.workers = run_state["workers"]
     return summary
 
 
