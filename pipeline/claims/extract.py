@@ -470,6 +470,20 @@ class ClaimExtractor:
         kind = self.actor_kind(head)
         return kind in ("speaker", "government", "society")
 
+    def _target(self, main: Token, heads: list[Token], words: list[Token], actor_tok: Token | None) -> Token | None:
+        """The main object: recipient (iobj), else object, else passive subject; in Kazakh a
+        dative noun of the verb ("селолық әкімдіктерге ... береміз") when nothing else is there."""
+        taken = {w.i for w in words} | ({actor_tok.i} if actor_tok is not None else set())
+        for dep in ("iobj", "obj", "nsubj:pass"):
+            for h in [main] + heads:
+                found = next((c for c in h.children if c.dep_ == dep and c.i not in taken), None)
+                if found is not None:
+                    return found
+        if self.lang == "kk":
+            return next((c for c in main.children if c.dep_ in ("obl", "iobj") and _feat(c, "Case") == "Dat"
+                         and c.pos_ in ("NOUN", "PROPN", "PRON")), None)
+        return None
+
     def fill(self, cand: Candidate, doc: Doc, sent: Sentence, statement_text: str) -> Claim | None:
         off = sent.start
         words = sorted(cand.words, key=lambda w: w.i)
@@ -517,23 +531,11 @@ class ClaimExtractor:
             if actor is None and any(_feat(w, "Person") == "1" for w in words + [main]):
                 actor_kind = "speaker"
         # target: recipient, else object, else passive subject, else a non-agent subject
-        if True:
-            found = None
-            taken = {w.i for w in words} | ({actor_tok.i} if actor_tok is not None else set())
-            for dep in ("iobj", "obj", "nsubj:pass"):
-                for h in [main] + heads:
-                    found = next((c for c in h.children if c.dep_ == dep and c.i not in taken), None)
-                    if found is not None:
-                        break
-                if found is not None:
-                    break
-            if found is None and self.lang == "kk":
-                found = next((c for c in main.children if c.dep_ in ("obl", "iobj") and _feat(c, "Case") == "Dat"
-                              and c.pos_ in ("NOUN", "PROPN", "PRON")), None)
-            if found is not None:
-                target_tok = found
-            elif pass_subj is not None:
-                target_tok = pass_subj
+        found = self._target(main, heads, words, actor_tok)
+        if found is not None:
+            target_tok = found
+        elif pass_subj is not None:
+            target_tok = pass_subj
         target = None
         if target_tok is not None:
             span = self.span_text(target_tok)
