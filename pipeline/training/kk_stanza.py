@@ -191,11 +191,19 @@ def train_mwt(cfg, splits, work, out_dir):
 
 
 def train_pos(cfg, splits, work, out_dir, pretrain):
+    """`train_on_dev = true`: the dev fold joins the training data (the step count is fixed in
+    the config; dev then only picks Stanza's checkpoint). The test fold is never used."""
+    opts = dict(cfg["pos"])
+    train_file = splits["train"]
+    if opts.pop("train_on_dev", False):
+        train_file = work / "kk_ktb.train+dev.gold.conllu"
+        train_file.write_text(splits["train"].read_text(encoding="utf-8") + splits["dev"].read_text(encoding="utf-8"),
+                              encoding="utf-8")
     _run(["stanza.models.tagger", "--mode", "train", "--lang", "kk", "--shorthand", "kk_ktb",
-          "--train_file", str(splits["train"]), "--eval_file", str(splits["dev"]),
+          "--train_file", str(train_file), "--eval_file", str(splits["dev"]),
           "--output_file", str(work / "pos_dev.pred.conllu"),
           "--wordvec_pretrain_file", str(pretrain), "--save_dir", str(out_dir),
-          "--save_name", "kk_pos.pt", *_opts(cfg["pos"])], work / "pos.log")
+          "--save_name", "kk_pos.pt", *_opts(opts)], work / "pos.log")
 
 
 def train_lemma(cfg, splits, work, out_dir):
