@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .claims import StatementResult
-from .claims.process import PIPELINE_VERSION, process_statements
+from .claims.process import PIPELINE_VERSION, chunks as _chunks, process_statements
 from .claims.writer import ClaimWriter
 from .readers import read_statements
 from .records import Failure, Statement
@@ -73,15 +73,6 @@ def _worker_init() -> None:
 
 def _worker_run(chunk: list) -> list[StatementResult]:
     return list(process_statements(chunk, chunk_size=max(1, len(chunk))))
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    it = iter(items)
-    while True:
-        chunk = list(itertools.islice(it, size))
-        if not chunk:
-            return
-        yield chunk
 
 
 def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: int = 32,

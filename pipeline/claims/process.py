@@ -7,9 +7,10 @@ go on.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import defaultdict
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, TypeVar
 
 from .. import __version__, config
 from ..records import Claim, Failure, Statement
@@ -18,6 +19,24 @@ from . import StatementResult
 log = logging.getLogger(__name__)
 
 PIPELINE_VERSION = f"polclaims-{__version__}"
+
+T = TypeVar("T")
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of `size` items (the last may be shorter): the unit of work of every
+    engine, so that all engines cut the input the same way."""
+    it = iter(items)
+    while True:
+        chunk = list(itertools.islice(it, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+def failure_result(f: Failure) -> StatementResult:
+    """A record that could not be read, as a result in its input position."""
+    return StatementResult(Statement(f.record_id, ""), failure=f)
 
 
 def model_versions() -> dict[str, str]:
@@ -114,7 +133,7 @@ def process_statements(items: Iterable[Statement | Failure], chunk_size: int = 6
 
     for item in items:
         if isinstance(item, Failure):
-            chunk.append(StatementResult(Statement(item.record_id, ""), failure=item))
+            chunk.append(failure_result(item))
         else:
             chunk.append(StatementResult(item))
         if len(chunk) >= chunk_size:

@@ -26,6 +26,7 @@ import pickle
 from typing import Iterable, Iterator
 
 from ..claims import StatementResult
+from ..claims.process import chunks as _chunks, failure_result as _failure_result
 from ..records import Failure, Statement
 
 log = logging.getLogger(__name__)
@@ -72,20 +73,6 @@ def _connect(ray, address: str | None, num_actors: int | None) -> bool:
     num_cpus = max(num_actors or 0, os.cpu_count() or 1)
     ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
     return True
-
-
-def _chunks(items: Iterable[Statement | Failure], size: int) -> Iterator[list[Statement | Failure]]:
-    it = iter(items)
-    while True:
-        chunk = list(itertools.islice(it, size))
-        if not chunk:
-            return
-        yield chunk
-
-
-def _failure_result(f: Failure) -> StatementResult:
-    # exactly what process_statements makes of a Failure
-    return StatementResult(Statement(f.record_id, ""), failure=f)
 
 
 def process_with_ray(items: Iterable[Statement | Failure], address: str | None = None,
