@@ -40,20 +40,12 @@ def iob_spans(tags: list[str]) -> set[tuple[int, int, str]]:
 
 def evaluate_kk_ner(test_file: Path, limit: int | None = None) -> dict:
     """Entity-level micro P/R/F1 of the Kazakh NER model on gold-tokenized KazNERD sentences."""
-    import stanza
-
-    from .config import load, resolve_path
+    from .config import load
+    from .nlp.kk import load_stanza
     from .training.kk_stanza import read_iob
 
-    cfg = load("nlp_kk")
-    mdir = resolve_path(cfg["model_dir"])
     sents = read_iob(test_file)[:limit] if limit else read_iob(test_file)
-    nlp = stanza.Pipeline(
-        lang="kk", dir=str(mdir), processors="tokenize,ner", tokenize_pretokenized=True,
-        download_method=None, resources_filepath=str(mdir / "resources.json"),
-        allow_unknown_language=True, use_gpu=False, logging_level="WARN",
-        ner_model_path=str(mdir / cfg["models"]["ner"]),
-        ner_pretrain_path=str(mdir / cfg["models"]["pretrain"]))
+    nlp = load_stanza(load("nlp_kk"), ["tokenize", "ner"], tokenize_pretokenized=True)
     t0 = time.perf_counter()
     doc = nlp([[w for w, _ in s] for s in sents])
     elapsed = time.perf_counter() - t0

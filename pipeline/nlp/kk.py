@@ -56,46 +56,48 @@ def _split_surface(surface: str, forms: list[str]) -> list[str]:
     return [surface[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
+def load_stanza(cfg: dict, processors: list[str], **extra):
+    """A Stanza pipeline over the shipped models (offline, CPU speed fixes applied). `extra`
+    goes to `stanza.Pipeline` (e.g. `tokenize_pretokenized=True` to score on gold tokens)."""
+    import stanza
+
+    from .torch_fixes import patch_bilinear
+
+    patch_bilinear()
+    threads = int(cfg.get("torch_threads", 1))
+    if threads > 0:
+        # PyTorch's intra-op threads cost 40x on this kind of VM (LSTMs over short inputs):
+        # scale with worker processes instead
+        import torch
+
+        torch.set_num_threads(threads)
+    mdir = config.resolve_path(cfg["model_dir"])
+    files = cfg["models"]
+    kwargs = {}
+    for proc in processors:
+        path = mdir / files[proc]
+        if not path.exists():
+            raise FileNotFoundError(f"Kazakh {proc} model not found at {path}; rebuild with `polclaims train kk`")
+        kwargs[f"{proc}_model_path"] = str(path)
+        if proc in ("pos", "depparse", "ner"):
+            kwargs[f"{proc}_pretrain_path"] = str(mdir / files["pretrain"])
+    return stanza.Pipeline(
+        lang="kk", dir=str(mdir), processors=",".join(processors), download_method=None,
+        resources_filepath=str(mdir / "resources.json"), allow_unknown_language=True, use_gpu=False,
+        logging_level=cfg.get("stanza_logging", "WARN"), **kwargs, **extra)
+
+
 class KazakhPipeline:
     """Callable like a spaCy `Language`: text in, `Doc` out (also `pipe` for batches)."""
 
     lang = "kk"
 
     def __init__(self, cfg: dict | None = None):
-        import stanza
-
-        from .torch_fixes import patch_bilinear
-
-        patch_bilinear()
         register_extensions()
         cfg = cfg or config.load("nlp_kk")
-        threads = int(cfg.get("torch_threads", 1))
-        if threads > 0:
-            # PyTorch's intra-op threads cost 40x on this kind of VM (LSTMs over short inputs):
-            # scale with worker processes instead
-            import torch
-
-            torch.set_num_threads(threads)
-        mdir = config.resolve_path(cfg["model_dir"])
-        files = cfg["models"]
-        processors = [p for p in cfg.get("processors", PROCESSORS)]
-        kwargs = {}
-        for proc in processors:
-            path = mdir / files[proc]
-            if not path.exists():
-                raise FileNotFoundError(
-                    f"Kazakh {proc} model not found at {path}; rebuild with `polclaims train kk`")
-            kwargs[f"{proc}_model_path"] = str(path)
-            if proc in ("pos", "depparse", "ner"):
-                kwargs[f"{proc}_pretrain_path"] = str(mdir / files["pretrain"])
-        resources = mdir / "resources.json"
-        self.processors = processors
+        self.processors = list(cfg.get("processors", PROCESSORS))
         self.batch_size = int(cfg.get("batch_size", 64))
-        self.stanza = stanza.Pipeline(
-            lang="kk", dir=str(mdir), processors=",".join(processors), download_method=None,
-            resources_filepath=str(resources), allow_unknown_language=True, use_gpu=False,
-            logging_level=cfg.get("stanza_logging", "WARN"),
-            tokenize_no_ssplit=bool(cfg.get("no_ssplit", False)), **kwargs)
+        self.stanza = load_stanza(cfg, self.processors, tokenize_no_ssplit=bool(cfg.get("no_ssplit", False)))
         self.vocab = spacy.blank("xx").vocab  # spaCy has no Kazakh class; "xx" gives lexical attributes
         self.version = cfg.get("version", "kk-stanza")
 
