@@ -17,7 +17,7 @@ def analyze_statements(inputs: Iterable[str], run_nlp: bool = True) -> tuple[lis
 
     rows: list[dict] = []
     failures: list[Failure] = []
-    todo: dict[str, list[tuple[dict, str]]] = {}
+    todo: list[tuple[dict, str, str]] = []
     for item in read_statements(list(inputs)):
         if isinstance(item, Failure):
             failures.append(item)
@@ -38,18 +38,16 @@ def analyze_statements(inputs: Iterable[str], run_nlp: bool = True) -> tuple[lis
                 }
                 rows.append(row)
                 if run_nlp and not s.boilerplate and s.lang in ("kk", "ru"):
-                    todo.setdefault(s.lang, []).append((row, s.text))
+                    todo.append((row, s.lang, s.text))
     if run_nlp:
-        from .nlp import get_pipeline
+        from .nlp import pipe_by_language
 
-        for lang, items in todo.items():
-            nlp = get_pipeline(lang)
-            for (row, _), doc in zip(items, nlp.pipe(t for _, t in items)):
-                toks = [t for t in doc if not t.is_space]
-                row["tokens"] = len(toks)
-                roots = [t for t in toks if t.dep_.lower() == "root"]
-                row["root"] = ", ".join(f"{t.text}/{t.pos_}" for t in roots) or None
-                row["entities"] = "; ".join(f"{e.text} [{e.label_}]" for e in doc.ents) or None
+        for row, _, doc in pipe_by_language(todo):
+            toks = [t for t in doc if not t.is_space]
+            row["tokens"] = len(toks)
+            roots = [t for t in toks if t.dep_.lower() == "root"]
+            row["root"] = ", ".join(f"{t.text}/{t.pos_}" for t in roots) or None
+            row["entities"] = "; ".join(f"{e.text} [{e.label_}]" for e in doc.ents) or None
     return rows, failures
 
 

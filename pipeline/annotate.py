@@ -12,7 +12,7 @@ from typing import Iterator
 
 from spacy.tokens import Doc
 
-from .nlp import LANGS, get_pipeline
+from .nlp import LANGS, pipe_by_language
 
 _PARA_RE = re.compile(r"\n[ \t]*\n")
 
@@ -75,13 +75,8 @@ def _guess_neighbour(sentences, sent) -> str:
 def annotate(text: str, lang: str = "auto") -> list[Chunk]:
     """Analyse every chunk with its language pipeline (batched per language)."""
     parts = chunks(text, lang)
-    for code in LANGS:
-        todo = [c for c in parts if c.lang == code]
-        if not todo:
-            continue
-        nlp = get_pipeline(code)
-        for c, doc in zip(todo, nlp.pipe(text[c.start:c.end] for c in todo)):
-            c.doc = doc
+    for c, _, doc in pipe_by_language((c, c.lang, text[c.start:c.end]) for c in parts):
+        c.doc = doc
     return parts
 
 

@@ -122,7 +122,6 @@ def bench_statements(data: Path, work: Path, n: int) -> Path:
 
 def _timed_cli(args: list[str]) -> dict:
     """Wall time and peak memory of one `polclaims` run (GNU time not needed: wait4's rusage)."""
-    import resource as _r
 
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], cwd=PROJECT_ROOT,

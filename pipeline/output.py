@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from typing import Any, Iterable, Sequence, TextIO
+from typing import Any, Sequence, TextIO
 
 
 # short values that must not be folded mid-word in a table

@@ -48,11 +48,11 @@ def model_versions() -> dict[str, str]:
 
 
 def _analyse_chunk(chunk: list[StatementResult]) -> None:
-    from ..nlp import get_pipeline
+    from ..nlp import pipe_by_language
     from ..segment import segment
     from .extract import extractor_for
 
-    jobs: dict[str, list[tuple[StatementResult, object]]] = defaultdict(list)
+    jobs: list[tuple[tuple[StatementResult, object], str, str]] = []
     for res in chunk:
         try:
             paras = segment(res.statement.id, res.statement.text)
@@ -62,20 +62,16 @@ def _analyse_chunk(chunk: list[StatementResult]) -> None:
         res.sentences = [s for p in paras for s in p.sentences]
         for s in res.sentences:
             if not s.boilerplate and s.lang in ("kk", "ru"):
-                jobs[s.lang].append((res, s))
-    for lang, items in jobs.items():
-        nlp = get_pipeline(lang)
-        ext = extractor_for(lang)
-        docs = nlp.pipe(s.text for _, s in items)
-        for (res, sent), doc in zip(items, docs):
-            if res.failure is not None:
-                continue
-            try:
-                res.claims.extend(ext.extract(doc, sent, res.statement.text))
-            except Exception as exc:  # noqa: BLE001
-                log.exception("extraction failed in %s", res.statement.id)
-                res.failure = Failure(res.statement.id, f"claim extraction failed in sentence {sent.index}: {exc}",
-                                      res.statement.origin, "extract")
+                jobs.append(((res, s), s.lang, s.text))
+    for (res, sent), lang, doc in pipe_by_language(jobs):
+        if res.failure is not None:
+            continue
+        try:
+            res.claims.extend(extractor_for(lang).extract(doc, sent, res.statement.text))
+        except Exception as exc:  # noqa: BLE001
+            log.exception("extraction failed in %s", res.statement.id)
+            res.failure = Failure(res.statement.id, f"claim extraction failed in sentence {sent.index}: {exc}",
+                                  res.statement.origin, "extract")
     versions = model_versions()
     for res in chunk:
         if res.failure is not None:

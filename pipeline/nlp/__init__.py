@@ -1,7 +1,11 @@
 """Language pipelines: Russian through spaCy, Kazakh through Stanza; both give spaCy `Doc`s."""
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import lru_cache
+from typing import Iterable, Iterator, TypeVar
+
+K = TypeVar("K")
 
 LANGS = ("kk", "ru")
 
@@ -18,3 +22,16 @@ def get_pipeline(lang: str):
 
         return load_ru()
     raise ValueError(f"no NLP pipeline for language {lang!r} (known: {', '.join(LANGS)})")
+
+
+def pipe_by_language(items: Iterable[tuple[K, str, str]]) -> Iterator[tuple[K, str, object]]:
+    """Parse `(key, lang, text)` items, each language's texts in one `pipe` batch (that is where
+    the speed comes from); yields `(key, lang, doc)` grouped by language, in input order within
+    a language."""
+    groups: dict[str, list[tuple[K, str]]] = defaultdict(list)
+    for key, lang, text in items:
+        groups[lang].append((key, text))
+    for lang, pairs in groups.items():
+        nlp = get_pipeline(lang)
+        for (key, _), doc in zip(pairs, nlp.pipe(t for _, t in pairs)):
+            yield key, lang, doc

@@ -11,11 +11,10 @@ kept in `token._.form` and the surface token in `token._.mwt` for CoNLL-U output
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Iterable, Iterator
 
 import spacy
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc
 
 from .. import config
 from .docs import register_extensions

@@ -770,7 +770,6 @@ def mst_heads(log_probs: np.ndarray, max_root_tries: int = 5) -> np.ndarray:
 def repair_tree(heads: list[int]) -> list[int]:
     """Make greedy heads (1-based, 0 = root) a tree: one root, no cycles (for decoder="greedy")."""
     heads = list(heads)
-    n = len(heads)
     roots = [i for i, h in enumerate(heads, 1) if h == 0]
     root = roots[0] if roots else 1
     for r in roots[1:]:
