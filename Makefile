@@ -9,7 +9,7 @@ FAST_ALLOC := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC) MALLOC_CONF=dirty_decay_ms
 SAMPLE := data/samples/decentralization-statement.txt
 SHARED ?= ../shared/data
 
-.PHONY: install run test bench train-kk eval-nlp eval-claims clean
+.PHONY: install run test bench train-kk train-topics train-claims eval-nlp eval-claims eval-topics clean
 
 install: $(STAMP)
 
@@ -38,6 +38,21 @@ bench: install
 TRAIN_ALLOC := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC) MALLOC_CONF=dirty_decay_ms:2000$(comma)muzzy_decay_ms:2000,)
 train-kk: install
 	$(TRAIN_ALLOC) OMP_NUM_THREADS=1 $(BIN)/polclaims train kk --data $(SHARED)
+
+# The default topic model (models/topics): join data/topics/labels.jsonl with the parallel corpus
+# texts, cross-validate, fit, score on the dev gold topics (about 2-3 minutes on 2 cores).
+train-topics: install
+	$(BIN)/python -m pipeline.topics.corpus build build/topics/corpus.jsonl
+	$(BIN)/polclaims train topics build/topics/corpus.jsonl --text-col text --label-col label \
+	  --group-col pair_id --lang-col lang --out models/topics --eval-gold $(SHARED)/gold/dev.gold.jsonl
+
+# The learned claim scorer (models/claims) and its held-out comparison with the rules.
+train-claims: install
+	$(BIN)/polclaims train claims $(SHARED)/gold/dev.gold.jsonl $(SHARED)/gold/seed.gold.jsonl --out models/claims
+
+eval-topics: install
+	$(BIN)/polclaims evaluate topics $(SHARED)/gold/dev.gold.jsonl
+	$(BIN)/polclaims evaluate topics $(SHARED)/gold/seed.gold.jsonl
 
 # The accuracy numbers of the README and the model cards.
 eval-nlp: install

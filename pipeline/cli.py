@@ -17,7 +17,7 @@ app = typer.Typer(
          "or `polclaims annotate FILE` for CoNLL-U / JSON output of the language pipelines.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 evaluate_app = typer.Typer(help="Score the pipelines against gold data.", no_args_is_help=True)
-train_app = typer.Typer(help="Train (rebuild) the shipped models.", no_args_is_help=True)
+train_app = typer.Typer(help="Train models: the Kazakh pipeline, topic classifiers on your labels, the claim scorer.", no_args_is_help=True)
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(train_app, name="train")
 
@@ -126,6 +126,8 @@ def process(
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (HEAD:6379); none = a local Ray instance."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
                                             help="Progress bar (default: on when stderr is a terminal; else a log line every 30 s)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m",
+                                        help="Topic model folder for claims and statements (default: configs/topics.toml)."),
 ) -> None:
     """Extract policy claims (commitments, obligations, decisions) from statements.
 
@@ -140,6 +142,17 @@ def process(
     from .processing import default_workers, run_process
 
     _quiet_libraries()
+    if model:
+        import os
+
+        from .topics.model import TopicModelError, load_model
+
+        os.environ["POLCLAIMS_TOPIC_MODEL"] = str(Path(model).expanduser().resolve())  # workers inherit it
+        try:
+            load_model(model)
+        except TopicModelError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2)
     if engine not in ("local", "ray"):
         raise typer.BadParameter("use local or ray", param_hint="--engine")
     if workers is not None and workers < 1:
@@ -180,6 +193,13 @@ from .cli_query import query  # noqa: E402
 
 evaluate_app.command("claims")(evaluate_claims_command)
 app.command("query")(query)
+
+from .cli_topics import evaluate_topics_command, topics_app, train_claims, train_topics  # noqa: E402
+
+app.add_typer(topics_app, name="topics")
+train_app.command("topics")(train_topics)
+train_app.command("claims")(train_claims)
+evaluate_app.command("topics")(evaluate_topics_command)
 
 
 @train_app.command("kk")

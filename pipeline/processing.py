@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .claims import StatementResult
-from .claims.process import PIPELINE_VERSION, chunks as _chunks, process_statements
+from .claims.process import chunks as _chunks, current_version, process_statements
 from .claims.writer import ClaimWriter
 from .readers import read_statements
 from .records import Failure, Statement
@@ -118,6 +118,10 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
         # a quick count of the records gives the bar a total, hence an ETA (None for stdin)
         bar = tqdm(desc="statements", unit="st", file=sys.stderr, dynamic_ncols=True,
                    total=count_records(inputs))
+    from .topics.assign import active_model
+
+    active_model()  # a missing --model fails here, before any work; a missing default warns once
+    version = current_version()
     store = None
     if db is not None:
         from .store import ClaimStore, content_hash
@@ -131,8 +135,10 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
         for item in read_statements(inputs):
             n = next(counter)
             if (store is not None and not force and isinstance(item, Statement)
-                    and store.has_current(item.id, content_hash(item), PIPELINE_VERSION)):
-                skipped[n] = StatementResult(item, claims=store.stored_claims(item.id), skipped=True)
+                    and store.has_current(item.id, content_hash(item), version)):
+                topic, topics = store.stored_topic(item.id)
+                skipped[n] = StatementResult(item, claims=store.stored_claims(item.id), skipped=True,
+                                             topic=topic, topics=topics)
                 continue
             yield item
 
@@ -179,7 +185,7 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
                     if res.failure is not None and not res.statement.text:
                         store.save_failure(res.failure)
                     else:
-                        store.save(res, pipeline_version=PIPELINE_VERSION)
+                        store.save(res, pipeline_version=version)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(claims=summary.claims, failed=len(summary.failures),

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 from .claims import StatementResult
 from .records import Claim, Failure, Sentence, Statement
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: statements.topic, statements.topics
 
 # Every `Claim` field, in table order; tests check this stays in step with the dataclass.
 CLAIM_COLUMNS = (
@@ -34,7 +34,8 @@ CLAIM_COLUMNS = (
 )
 JSON_COLUMNS = ("quantities", "entities", "topics", "model_versions")
 STATEMENT_COLUMNS = ("id", "text", "speaker", "date", "source", "url", "title", "parallel_id",
-                     "origin", "content_hash", "pipeline_version", "processed_at", "date_iso")
+                     "origin", "content_hash", "pipeline_version", "processed_at", "date_iso",
+                     "topic", "topics")
 
 _SCHEMA = """
 CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -52,7 +53,9 @@ CREATE TABLE statements (
     content_hash     TEXT,
     pipeline_version TEXT,
     processed_at     TEXT,        -- UTC, ISO 8601
-    date_iso         TEXT         -- derived: `date` as YYYY-MM-DD where it parses, for date filters
+    date_iso         TEXT,        -- derived: `date` as YYYY-MM-DD where it parses, for date filters
+    topic            TEXT,        -- the statement's topic (topic model), top-k in `topics` (JSON)
+    topics           TEXT
 );
 CREATE INDEX idx_statements_date ON statements(date_iso);
 
@@ -234,6 +237,12 @@ class ClaimStore:
             return
         row = self.conn.execute("SELECT max(version) FROM schema_version").fetchone()
         version = row[0] if row else None
+        if version == 1:  # stores written before statement topics: add the two columns
+            with self.transaction() as conn:
+                conn.execute("ALTER TABLE statements ADD COLUMN topic TEXT")
+                conn.execute("ALTER TABLE statements ADD COLUMN topics TEXT")
+                conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
+            version = SCHEMA_VERSION
         if version != SCHEMA_VERSION:
             raise StoreError(f"{self.path} has store schema version {version}, this polclaims "
                              f"uses {SCHEMA_VERSION}; re-process the statements into a new file")
@@ -278,7 +287,7 @@ class ClaimStore:
             conn.execute("DELETE FROM claims WHERE statement_id = ?", (st.id,))
             conn.execute("DELETE FROM sentences WHERE statement_id = ?", (st.id,))
             conn.execute("DELETE FROM failures WHERE record_id = ?", (st.id,))
-            self._upsert_statement(st, pipeline_version)
+            self._upsert_statement(st, pipeline_version, result.topic, result.topics)
             if result.failure is not None:
                 self._insert_failure(result.failure)
                 return
@@ -293,10 +302,12 @@ class ClaimStore:
                          (failure.record_id, failure.origin, failure.stage))
             self._insert_failure(failure)
 
-    def _upsert_statement(self, st: Statement, pipeline_version: str) -> None:
+    def _upsert_statement(self, st: Statement, pipeline_version: str, topic: str | None = None,
+                          topics: list[dict] | None = None) -> None:
         # An upsert, not INSERT OR REPLACE: REPLACE deletes the row first and would cascade.
         values = (st.id, st.text, st.speaker, st.date, st.source, st.url, st.title, st.parallel_id,
-                  st.origin, content_hash(st), pipeline_version, _now(), normalize_date(st.date))
+                  st.origin, content_hash(st), pipeline_version, _now(), normalize_date(st.date),
+                  topic, json.dumps(topics, ensure_ascii=False) if topics else None)
         cols = ", ".join(STATEMENT_COLUMNS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in STATEMENT_COLUMNS if c != "id")
         self.conn.execute(f"INSERT INTO statements ({cols}) VALUES ({', '.join('?' * len(values))}) "
@@ -372,6 +383,12 @@ class ClaimStore:
                 d[k] = json.loads(d[k]) if d[k] else ({} if k == "model_versions" else [])
             out.append(Claim(**d))
         return out
+
+    def stored_topic(self, statement_id: str) -> tuple[str | None, list[dict]]:
+        row = self.conn.execute("SELECT topic, topics FROM statements WHERE id = ?", (statement_id,)).fetchone()
+        if row is None:
+            return None, []
+        return row[0], json.loads(row[1]) if row[1] else []
 
     def counts(self) -> dict[str, Any]:
         """How much the store holds: rows per table and claims per type and language."""

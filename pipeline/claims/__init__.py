@@ -15,3 +15,5 @@ class StatementResult:
     claims: list[Claim] = field(default_factory=list)
     failure: Failure | None = None
     skipped: bool = False  # unchanged since the store's last run: claims come from the store
+    topic: str | None = None  # the statement's topic and top-k (topic model)
+    topics: list[dict] = field(default_factory=list)

@@ -20,6 +20,14 @@ log = logging.getLogger(__name__)
 
 PIPELINE_VERSION = f"polclaims-{__version__}"
 
+
+def current_version() -> str:
+    """What the store records per statement (and compares on re-runs): the package version plus
+    the topic model in use, so a retrained or switched topic model re-labels stored statements."""
+    from ..topics.assign import fingerprint
+
+    return f"{PIPELINE_VERSION}+{fingerprint()}"
+
 T = TypeVar("T")
 
 
@@ -72,11 +80,16 @@ def _analyse_chunk(chunk: list[StatementResult]) -> None:
             log.exception("extraction failed in %s", res.statement.id)
             res.failure = Failure(res.statement.id, f"claim extraction failed in sentence {sent.index}: {exc}",
                                   res.statement.origin, "extract")
+    from .scorer import active_scorer, apply_scorer
+
     versions = model_versions()
+    scorer = active_scorer()
     for res in chunk:
         if res.failure is not None:
             res.claims = []
             continue
+        if scorer is not None:
+            res.claims = apply_scorer(res.claims, scorer)
         res.claims.sort(key=lambda c: c.predicate_start)
         for c in res.claims:
             c.pipeline_version = PIPELINE_VERSION
@@ -113,8 +126,9 @@ def align_parallel(results: list[StatementResult]) -> None:
 
 
 def process_statements(items: Iterable[Statement | Failure], chunk_size: int = 64,
-                       topic_model=None) -> Iterator[StatementResult]:
-    """Yield one `StatementResult` per input record, in input order (failures included)."""
+                       topics: bool = True) -> Iterator[StatementResult]:
+    """Yield one `StatementResult` per input record, in input order (failures included).
+    `topics`: label claims and statements with the active topic model (pipeline.topics.assign)."""
     chunk: list[StatementResult] = []
 
     def flush() -> Iterator[StatementResult]:
@@ -122,8 +136,10 @@ def process_statements(items: Iterable[Statement | Failure], chunk_size: int = 6
         if todo:
             _analyse_chunk(todo)
             align_parallel(todo)
-            if topic_model is not None:
-                topic_model(todo)
+            if topics:
+                from ..topics.assign import assign_topics
+
+                assign_topics(todo)
         yield from chunk
         chunk.clear()
 

@@ -63,15 +63,22 @@ class _ClaimActor:
         return {"chunk": batch["chunk"], "payload": out}
 
 
+def _runtime_env() -> dict | None:
+    """Actors must use the topic model the driver was told to use (--model)."""
+    env = {k: v for k, v in os.environ.items() if k in ("POLCLAIMS_TOPIC_MODEL", "POLCLAIMS_CONFIG_DIR",
+                                                          "POLCLAIMS_MODELS_DIR")}
+    return {"env_vars": env} if env else None
+
+
 def _connect(ray, address: str | None, num_actors: int | None) -> bool:
     """Connect to (or start) Ray; True when this call started a local instance."""
     if ray.is_initialized():
         return False
     if address:
-        ray.init(address=address, log_to_driver=False)
+        ray.init(address=address, log_to_driver=False, runtime_env=_runtime_env())
         return False
     num_cpus = max(num_actors or 0, os.cpu_count() or 1)
-    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, runtime_env=_runtime_env())
     return True
 
 

@@ -1,0 +1,94 @@
+"""Topics on processed statements: each claim gets the topic of its sentence, each statement
+the topic of its analysed (non-boilerplate) text; top-k with probabilities on both.
+
+The model is the one `resolve_model_path` names (--model, $POLCLAIMS_TOPIC_MODEL, or
+configs/topics.toml); worker processes and Ray actors find it the same way, so all engines
+label alike. One batched `predict_proba` per chunk keeps the cost far below a millisecond per
+sentence.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from functools import lru_cache
+from typing import TYPE_CHECKING, Iterable
+
+from pipeline.topics.model import TopicModel, TopicModelError, load_model, resolve_model_path
+
+if TYPE_CHECKING:
+    from pipeline.claims import StatementResult
+    from pipeline.records import Sentence
+
+log = logging.getLogger(__name__)
+
+
+def statement_text(sentences: Iterable["Sentence"], fallback: str = "") -> str:
+    """What a statement is about: its sentences minus page boilerplate."""
+    text = " ".join(s.text for s in sentences if not s.boilerplate)
+    return text or fallback
+
+
+@lru_cache(maxsize=8)
+def _active(path_str: str, explicit: bool) -> TopicModel | None:
+    try:
+        return load_model(path_str)
+    except TopicModelError:
+        if explicit:
+            raise
+        log.warning("no topic model at %s: claims and statements get no topics", path_str)
+        return None
+
+
+def active_model() -> TopicModel | None:
+    """The model `process` uses; None (with one warning) when the configured default is missing.
+    A model named by --model or $POLCLAIMS_TOPIC_MODEL that is missing is an error."""
+    explicit = bool(os.environ.get("POLCLAIMS_TOPIC_MODEL"))
+    return _active(str(resolve_model_path()), explicit)
+
+
+@lru_cache(maxsize=8)
+def _file_digest(path_str: str, mtime: float, size: int) -> str:
+    h = hashlib.sha1()
+    with open(path_str, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:10]
+
+
+def fingerprint() -> str:
+    """Names the topic model in the store's pipeline version, so switching models (or
+    retraining) re-labels stored statements on the next run instead of skipping them."""
+    path = resolve_model_path() / "model.joblib"
+    if not path.exists():
+        return "topics:none"
+    st = path.stat()
+    return f"topics:{path.parent.name}:{_file_digest(str(path), st.st_mtime, st.st_size)}"
+
+
+def assign_topics(results: list["StatementResult"], model: TopicModel | None = None) -> None:
+    model = model if model is not None else active_model()
+    if model is None:
+        return
+    texts: list[str] = []
+    index: dict[str, int] = {}
+
+    def slot(text: str) -> int:
+        if text not in index:
+            index[text] = len(texts)
+            texts.append(text)
+        return index[text]
+
+    todo = []
+    for res in results:
+        if res.failure is not None:
+            continue
+        st_slot = slot(statement_text(res.sentences, res.statement.text))
+        todo.append((res, st_slot, [slot(c.sentence or "") for c in res.claims]))
+    if not texts:
+        return
+    preds = model.predict(texts)
+    for res, st_slot, claim_slots in todo:
+        res.topic, res.topics = preds[st_slot]
+        for c, i in zip(res.claims, claim_slots):
+            c.topic, c.topics = preds[i]

@@ -1,0 +1,311 @@
+"""The default topic corpus: aligned Kazakh-Russian line pairs of government web text, each pair
+labelled with one CAP major topic.
+
+Why labels and texts live apart: the texts belong to the apertium-kaz-rus parallel corpus
+(GPL-3.0, ``../shared/data/parallel_kk_ru``); the project ships only the labels with their
+provenance (file pair, line number, a hash of both sides) in ``data/topics/labels.jsonl`` and
+joins them with the texts at training time. A label whose line no longer matches its hash is
+reported and left out, never silently re-attached to other text.
+
+``candidate_pairs`` decides which lines can be labelled at all (both sides real prose in the
+right language, not a dev gold text); the labelling procedure is in ``data/topics/README.md``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from pipeline import config, langid
+
+# kk file -> ru file; the corpus pairs files by name, not by a rule.
+FILE_PAIRS: dict[str, str] = {
+    "almaty-gov-kaz-150": "almatygov-ru",
+    "bolashak-kaz-242": "bolashak-ru",
+    "conscouncil-kaz-250": "constcouncil-ru",
+    "dingov-kaz.tmx": "dingov-rus.tmx",
+    "egov-kaz-130": "egov-ru",
+    "election-kaz-660": "election-ru-660",
+    "enu1-kaz.tmx": "enu1-rus.tmx",
+    "iak-kaz-125": "iak-ru",
+    "inform-kaz-370": "inform-rus",
+    "knb-kaz-1010": "knb-ru",
+    "kyzmet-kaz.tmx": "kyzmet-rus.tmx",
+    "minplan-kaz-734": "minplan-ru",
+    "muftyat+kaz+500": "muuftyat+ru",
+    "muftyat-kaz-725": "muftyat-ru",
+    "nationalbank-kaz-530": "nationalbank-ru",
+    "pravstat-kaz-130": "pravstat-ru",
+    "prokuror-kaz-40": "prokuror-ru",
+    "resurs-kaz-300": "resurs-ru",
+    "supcourt-kaz-380": "supcourt-ru",
+}
+
+_WS = re.compile(r"\s+")
+
+
+# two files would both be called "muftyat"
+_SOURCE_NAMES = {"muftyat+kaz+500": "muftyat500"}
+
+
+def source_name(kk_file: str) -> str:
+    """Short source name of a file pair: "knb-kaz-1010" -> "knb" (as in the dev gold ids)."""
+    return _SOURCE_NAMES.get(kk_file) or re.split(r"[-+]ka[zs]", kk_file)[0]
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(_WS.sub(" ", text).strip().encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass
+class Pair:
+    """One aligned line pair; ``pair_id`` is "<source>:<line>" (line numbers from 1)."""
+    pair_id: str
+    kk_file: str
+    ru_file: str
+    line: int
+    kk: str
+    ru: str
+
+    @property
+    def hashes(self) -> tuple[str, str]:
+        return text_hash(self.kk), text_hash(self.ru)
+
+
+def parallel_dir() -> Path:
+    return config.shared_data_dir() / "parallel_kk_ru"
+
+
+def read_pairs(directory: Path | None = None) -> Iterator[Pair]:
+    """Every line pair of the corpus, whitespace collapsed, in file order."""
+    directory = directory or parallel_dir()
+    for kk_file, ru_file in sorted(FILE_PAIRS.items()):
+        kk_lines = (directory / kk_file).read_text(encoding="utf-8").splitlines()
+        ru_lines = (directory / ru_file).read_text(encoding="utf-8").splitlines()
+        for i, (kk, ru) in enumerate(zip(kk_lines, ru_lines), start=1):
+            yield Pair(f"{source_name(kk_file)}:{i}", kk_file, ru_file, i,
+                       _WS.sub(" ", kk).strip(), _WS.sub(" ", ru).strip())
+
+
+def _norm(text: str) -> str:
+    return _WS.sub(" ", text).strip().lower()
+
+
+def dev_gold_texts(path: Path | None = None) -> list[str]:
+    """Texts of the dev gold (kept out of topic training so its scores stay honest)."""
+    path = path or config.shared_data_dir() / "gold" / "dev.gold.jsonl"
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as fh:
+        return [_norm(json.loads(line)["text"]) for line in fh if line.strip()]
+
+
+def overlaps_gold(pair: Pair, gold: list[str], probe: int = 60) -> bool:
+    """True when either side contains a dev gold text or a gold text contains it."""
+    sides = (_norm(pair.kk), _norm(pair.ru))
+    for g in gold:
+        key = g[:probe]
+        for side in sides:
+            if key in side or side[:probe] in g:
+                return True
+    return False
+
+
+def candidate_pairs(min_chars: int = 40, max_chars: int = 1200,
+                    directory: Path | None = None,
+                    gold: list[str] | None = None) -> Iterator[Pair]:
+    """Pairs worth labelling: both sides prose of the right language, no dev gold text,
+    no exact duplicate of an earlier pair."""
+    gold = dev_gold_texts() if gold is None else gold
+    seen: set[tuple[str, str]] = set()
+    for pair in read_pairs(directory):
+        if not (min_chars <= len(pair.kk) <= max_chars and min_chars <= len(pair.ru) <= max_chars):
+            continue
+        if langid.identify(pair.kk) != "kk" or langid.identify(pair.ru) != "ru":
+            continue
+        key = pair.hashes
+        if key in seen:
+            continue
+        seen.add(key)
+        if overlaps_gold(pair, gold):
+            continue
+        yield pair
+
+
+def load_labels(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def join_labels(labels: Iterable[dict], directory: Path | None = None, keep_none: bool = False
+                ) -> tuple[list[dict], list[dict]]:
+    """Attach texts to labels; returns (examples, problems). One example per labelled side:
+    {"id", "pair_id", "lang", "text", "label", "source"}. A side whose text no longer matches its
+    hash is a problem, as is a label for a line the corpus does not have."""
+    pairs = {p.pair_id: p for p in read_pairs(directory)}
+    examples, problems = [], []
+    for rec in labels:
+        pair = pairs.get(rec["pair_id"])
+        if pair is None:
+            problems.append({"pair_id": rec["pair_id"], "reason": "no such line in the corpus"})
+            continue
+        kk_hash, ru_hash = pair.hashes
+        for lang, text, h in (("kk", pair.kk, kk_hash), ("ru", pair.ru, ru_hash)):
+            label = rec.get(lang)
+            if label is None or (label == "none" and not keep_none):
+                continue
+            if rec.get(f"{lang}_sha1") != h:
+                problems.append({"pair_id": rec["pair_id"], "reason": f"{lang} text changed (hash mismatch)"})
+                continue
+            examples.append({"id": f"{rec['pair_id']}:{lang}", "pair_id": rec["pair_id"], "lang": lang,
+                             "text": text, "label": label, "source": rec["pair_id"].split(":")[0]})
+    return examples, problems
+
+
+def select_for_labelling(per_source_cap: dict[str, int] | None = None, seed: int = 13,
+                         default_cap: int = 10_000) -> list[Pair]:
+    """The pairs sent to annotators: every candidate of the small sources, a seeded random
+    sample of the two big ones (a university site and the religious-affairs site would
+    otherwise swamp the corpus with education and civil_rights). Document order is kept."""
+    import random
+
+    caps = {"enu1": 650, "dingov": 350} if per_source_cap is None else per_source_cap
+    by_source: dict[str, list[Pair]] = {}
+    for pair in candidate_pairs():
+        by_source.setdefault(pair.pair_id.split(":")[0], []).append(pair)
+    rng = random.Random(seed)
+    chosen: list[Pair] = []
+    for source, pairs in sorted(by_source.items()):
+        cap = caps.get(source, default_cap)
+        if len(pairs) > cap:
+            keep = set(rng.sample(range(len(pairs)), cap))
+            pairs = [p for i, p in enumerate(pairs) if i in keep]
+        chosen.extend(pairs)
+    return chosen
+
+
+def merge_annotations(batch_files: list[Path], batches_dir: Path) -> tuple[list[dict], list[dict]]:
+    """Annotator outputs -> (labels, second_opinions). A pair's label comes from the batch that
+    owns it (first batch listing it in document order); the copy in the neighbouring batch is the
+    second opinion used for the agreement figures."""
+    from pipeline.topics.codes import valid_codes
+
+    codes = valid_codes() | {"none"}
+    # batches show texts cut at 700 characters; the texts, not the ids, identify the pair
+    # (ids of an older naming could collide)
+    by_text = {(p.kk[:700], p.ru[:700]): p for p in read_pairs()}
+    labels: dict[str, dict] = {}
+    second: list[dict] = []
+    for bf in sorted(batch_files):
+        batch = bf.name.split(".")[0]
+        inputs = [json.loads(l) for l in (batches_dir / f"{batch}.jsonl").open(encoding="utf-8")]
+        outputs = [json.loads(l) for l in bf.open(encoding="utf-8") if l.strip()]
+        if [i["pair_id"] for i in inputs] != [o["pair_id"] for o in outputs]:
+            raise ValueError(f"{bf}: records do not match the batch's pairs one to one, in order")
+        for inp, o in zip(inputs, outputs):
+            pair = by_text[(inp["kk"], inp["ru"])]
+            pid = pair.pair_id
+            for lang in ("kk", "ru"):
+                if o.get(lang) not in codes:
+                    raise ValueError(f"{bf}: {pid}: {lang} label {o.get(lang)!r} is not a topic code")
+            kk_hash, ru_hash = pair.hashes
+            rec = {"pair_id": pid, "kk": o["kk"], "ru": o["ru"], "kk_sha1": kk_hash, "ru_sha1": ru_hash,
+                   "annotator": f"llm-{batch}"}
+            if pid in labels:
+                second.append(rec)
+            else:
+                labels[pid] = rec
+    return list(labels.values()), second
+
+
+def agreement(labels: list[dict], second: list[dict]) -> dict:
+    """Observed agreement and Cohen's kappa between owner and second annotator, per side."""
+    from sklearn.metrics import cohen_kappa_score
+
+    first = {r["pair_id"]: r for r in labels}
+    a, b = [], []
+    for r in second:
+        for lang in ("kk", "ru"):
+            a.append(first[r["pair_id"]][lang])
+            b.append(r[lang])
+    same = sum(x == y for x, y in zip(a, b))
+    return {"pairs": len(second), "sides": len(a), "agreement": round(same / len(a), 4) if a else None,
+            "cohen_kappa": round(float(cohen_kappa_score(a, b)), 4) if a else None}
+
+
+def write_training_file(out: Path, labels_path: Path | None = None) -> dict:
+    """The default model's training data: every labelled side (not `none`) with its text."""
+    labels_path = labels_path or config.resolve_path(config.load("topics")["default_corpus"]["labels"])
+    examples, problems = join_labels(load_labels(labels_path))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", encoding="utf-8") as fh:
+        for ex in examples:
+            fh.write(json.dumps(ex, ensure_ascii=False) + "\n")
+    return {"examples": len(examples), "problems": problems, "out": str(out)}
+
+
+def stats(directory: Path) -> dict:
+    """What README and data/topics/README.md quote: counts, imbalance, agreement."""
+    from collections import Counter
+
+    labels = load_labels(directory / "labels.jsonl")
+    second = load_labels(directory / "second_opinions.jsonl")
+    sides = Counter(r[lang] for r in labels for lang in ("kk", "ru"))
+    topical = {k: v for k, v in sides.items() if k != "none"}
+    return {
+        "labelled_pairs": len(labels),
+        "pairs_both_sides_topical": sum(1 for r in labels if r["kk"] != "none" and r["ru"] != "none"),
+        "pairs_sides_differ": sum(1 for r in labels if r["kk"] != r["ru"]),
+        "labelled_sides_topical": sum(topical.values()),
+        "sides_none": sides.get("none", 0),
+        "by_source": dict(Counter(r["pair_id"].split(":")[0] for r in labels).most_common()),
+        "label_counts": dict(sorted(topical.items(), key=lambda kv: -kv[1])),
+        "imbalance_largest_to_smallest": round(max(topical.values()) / min(topical.values()), 1),
+        "adjudicated_pairs": sum(1 for r in labels if r.get("adjudicated")),
+        "agreement": agreement(labels, second),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """python -m pipeline.topics.corpus build OUT.jsonl | stats | merge BATCH_DIR"""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m pipeline.topics.corpus", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="join data/topics/labels.jsonl with the corpus texts")
+    b.add_argument("out", type=Path)
+    st = sub.add_parser("stats", help="label counts, imbalance and annotator agreement of data/topics")
+    st.add_argument("--dir", type=Path, default=config.resolve_path("data/topics"))
+    m = sub.add_parser("merge", help="annotator outputs -> data/topics/labels.jsonl + second_opinions.jsonl")
+    m.add_argument("batch_dir", type=Path)
+    m.add_argument("--out-dir", type=Path, default=config.resolve_path("data/topics"))
+    args = ap.parse_args(argv)
+    if args.cmd == "stats":
+        print(json.dumps(stats(args.dir), ensure_ascii=False, indent=1))
+        return
+    if args.cmd == "build":
+        res = write_training_file(args.out)
+        for p in res["problems"]:
+            print(f"SKIPPED {p['pair_id']}: {p['reason']}")
+        print(f"{res['examples']} labelled texts written to {res['out']}")
+    else:
+        labels, second = merge_annotations(sorted(args.batch_dir.glob("batch_*.labels.jsonl")), args.batch_dir)
+        adj_path = args.out_dir / "adjudications.jsonl"
+        if adj_path.exists():
+            by_id = {r["pair_id"]: r for r in labels}
+            for adj in load_labels(adj_path):
+                rec = by_id[adj["pair_id"]]
+                rec[adj["side"]] = adj["label"]
+                rec["adjudicated"] = adj["why"]
+        for name, recs in (("labels.jsonl", labels), ("second_opinions.jsonl", second)):
+            with open(args.out_dir / name, "w", encoding="utf-8") as fh:
+                for r in recs:
+                    fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        print(f"{len(labels)} labelled pairs, {len(second)} second opinions; agreement {agreement(labels, second)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,293 @@
+"""`polclaims train topics`: read any labelled table, check it, cross-validate, fit, save with a card.
+
+Why it checks before it trains: a user's label column may hold empty cells, lists, or a class
+with a single example; each of those makes a misleading model or a cryptic scikit-learn
+traceback. Every such row is named (row number, id when there is an id column) with its
+reason; the run stops unless the user asks to skip them, and then the skipped rows are listed.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pipeline import config
+from pipeline.topics.model import TopicModel, build_pipeline
+
+TABULAR = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".tsv": "csv"}
+
+
+class TrainDataError(Exception):
+    """The training data cannot be used as given; the message says which rows and why."""
+
+
+@dataclass
+class LabelledData:
+    texts: list[str]
+    labels: list[str]
+    groups: list[str] | None
+    langs: list[str] | None
+    ids: list[str]
+    source: str
+    rows_read: int
+    problems: list[dict] = field(default_factory=list)  # skipped rows: {"row", "id", "reason"}
+
+
+def load_table(data: str):
+    """A `datasets.Dataset` from a JSONL/CSV/Parquet file, a folder saved with `save_to_disk`,
+    or a dataset name `datasets` can load (offline: only ones already in its cache)."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    path = Path(data)
+    if path.is_file():
+        fmt = TABULAR.get(path.suffix.lower())
+        if fmt is None:
+            raise TrainDataError(f"{data}: unknown file type {path.suffix!r}; use .jsonl, .csv, .tsv or .parquet")
+        kwargs = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
+        try:
+            ds = datasets.load_dataset(fmt, data_files=str(path), split="train", **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the reader's message is the useful part
+            raise TrainDataError(f"{data}: cannot read as {fmt}: {exc}") from exc
+        return ds
+    if path.is_dir():
+        try:
+            ds = datasets.load_from_disk(str(path))
+        except Exception as exc:  # noqa: BLE001
+            raise TrainDataError(f"{data}: not a dataset saved with save_to_disk: {exc}") from exc
+    else:
+        try:
+            ds = datasets.load_dataset(data)
+        except Exception as exc:  # noqa: BLE001
+            raise TrainDataError(f"{data}: no such file, and `datasets` cannot load it: {exc}") from exc
+    if isinstance(ds, datasets.DatasetDict):
+        if "train" not in ds:
+            raise TrainDataError(f"{data}: dataset has splits {list(ds)}, none called 'train'")
+        ds = ds["train"]
+    return ds
+
+
+def _label_problem(value: Any) -> str | None:
+    if value is None:
+        return "label is empty (null)"
+    if isinstance(value, float) and math.isnan(value):
+        return "label is empty (NaN)"
+    if isinstance(value, bool):
+        return f"label is a boolean ({value}), not a category"
+    if isinstance(value, (list, dict, tuple)):
+        return f"label is a {type(value).__name__}, not a single category: {str(value)[:60]}"
+    if isinstance(value, float) and not value.is_integer():
+        return f"label is a fractional number ({value}), not a category"
+    if not str(value).strip():
+        return "label is empty"
+    return None
+
+
+def _label_str(value: Any) -> str:
+    if isinstance(value, float):
+        value = int(value)
+    return str(value).strip()
+
+
+def read_labelled(data: str, text_col: str = "text", label_col: str = "label",
+                  group_col: str | None = None, lang_col: str | None = None,
+                  id_col: str | None = "id", skip_invalid: bool = False,
+                  min_per_class: int = 2) -> LabelledData:
+    ds = load_table(data)
+    cols = list(ds.column_names)
+    for name, col in (("--text-col", text_col), ("--label-col", label_col),
+                      ("--group-col", group_col), ("--lang-col", lang_col)):
+        if col is not None and col not in cols:
+            raise TrainDataError(f"{data}: no column {col!r} ({name}); columns are: {', '.join(cols)}")
+    id_col = id_col if id_col in cols else None
+    texts, labels, groups, langs, ids, problems = [], [], [], [], [], []
+    for n, row in enumerate(ds, start=1):
+        rid = str(row[id_col]) if id_col and row.get(id_col) is not None else f"row {n}"
+        text = row[text_col]
+        reason = None
+        if not isinstance(text, str) or not text.strip():
+            reason = f"text ({text_col}) is empty or not a string"
+        else:
+            reason = _label_problem(row[label_col])
+        if reason:
+            problems.append({"row": n, "id": rid, "reason": reason})
+            continue
+        texts.append(text)
+        labels.append(_label_str(row[label_col]))
+        groups.append(str(row[group_col]) if group_col else None)
+        langs.append(str(row[lang_col]) if lang_col else None)
+        ids.append(rid)
+    rows_read = len(ds)
+    # classes too small to learn or to cross-validate
+    counts = Counter(labels)
+    rare = {lab for lab, c in counts.items() if c < min_per_class}
+    if rare:
+        for i, lab in enumerate(labels):
+            if lab in rare:
+                problems.append({"row": None, "id": ids[i],
+                                 "reason": f"label {lab!r} has only {counts[lab]} example(s); at least "
+                                           f"{min_per_class} are needed"})
+    if problems and not skip_invalid:
+        shown = "\n".join(f"  {p['id']}: {p['reason']}" for p in problems[:15])
+        more = f"\n  ... and {len(problems) - 15} more" if len(problems) > 15 else ""
+        raise TrainDataError(f"{data}: {len(problems)} of {rows_read} rows cannot be used for training "
+                             f"(column {label_col!r}):\n{shown}{more}\n"
+                             "Fix them, or pass --skip-invalid to train without them.")
+    if rare:
+        keep = [i for i, lab in enumerate(labels) if lab not in rare]
+        texts, labels, ids = [texts[i] for i in keep], [labels[i] for i in keep], [ids[i] for i in keep]
+        groups, langs = [groups[i] for i in keep], [langs[i] for i in keep]
+    if len(set(labels)) < 2:
+        raise TrainDataError(f"{data}: need at least 2 labels with {min_per_class}+ examples each; "
+                             f"found {dict(Counter(labels))}")
+    return LabelledData(texts, labels, groups if group_col else None, langs if lang_col else None,
+                        ids, data, rows_read, problems)
+
+
+def _scores(y_true: list[str], y_pred: list[str], labels: list[str]) -> dict[str, Any]:
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    return {
+        "n": len(y_true),
+        "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
+        "macro_f1": round(float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)), 4),
+        "weighted_f1": round(float(f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)), 4),
+        "per_class": {lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
+                            "f1": round(float(f[i]), 4), "support": int(s[i])}
+                      for i, lab in enumerate(labels)},
+    }
+
+
+def cross_validate(data: LabelledData, folds: int, seed: int, settings: dict[str, Any],
+                   progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """k-fold predictions for every row (folds grouped by `groups` when given: both sides of a
+    translated pair stay in one fold) and the scores computed from them."""
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    labels = sorted(set(data.labels))
+    smallest = min(Counter(data.labels).values())
+    k = max(2, min(folds, smallest if data.groups is None else folds))
+    if data.groups is not None:
+        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+        splits = splitter.split(data.texts, data.labels, data.groups)
+    else:
+        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+        splits = splitter.split(data.texts, data.labels)
+    y = np.array(data.labels, dtype=object)
+    pred = np.empty(len(y), dtype=object)
+    X = np.array(data.texts, dtype=object)
+    base = build_pipeline(settings)
+    for i, (tr, te) in enumerate(splits, start=1):
+        if progress:
+            progress(f"fold {i}/{k}: training on {len(tr)}, predicting {len(te)}")
+        model = clone(base).fit(list(X[tr]), list(y[tr]))
+        pred[te] = model.predict(list(X[te]))
+    report = {"folds": k, "grouped": data.groups is not None, **_scores(list(y), list(pred), labels)}
+    if data.langs is not None:
+        report["by_lang"] = {}
+        for lang in sorted(set(data.langs)):
+            idx = [i for i, l in enumerate(data.langs) if l == lang]
+            sub = _scores([y[i] for i in idx], [pred[i] for i in idx], labels)
+            sub.pop("per_class")
+            report["by_lang"][lang] = sub
+    report["_pred"] = list(pred)
+    return report
+
+
+def confusion_png(y_true: list[str], y_pred: list[str], labels: list[str], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    size = max(6, 0.45 * len(labels) + 3)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ConfusionMatrixDisplay.from_predictions(y_true, y_pred, labels=labels, ax=ax, xticks_rotation=90,
+                                            colorbar=False, cmap="Blues")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def train(data: LabelledData, out: str | Path, folds: int | None = None, seed: int | None = None,
+          settings: dict[str, Any] | None = None, command: str = "",
+          progress: Callable[[str], None] | None = None) -> tuple[TopicModel, dict[str, Any]]:
+    settings = settings or config.load("topics")
+    folds = folds or int(settings.get("cv", {}).get("folds", 5))
+    seed = seed if seed is not None else int(settings.get("cv", {}).get("seed", 13))
+    out = Path(out)
+    t0 = time.perf_counter()
+    report = cross_validate(data, folds, seed, settings, progress)
+    cv_seconds = time.perf_counter() - t0
+    pred = report.pop("_pred")
+    if progress:
+        progress(f"fitting the final model on all {len(data.texts)} examples")
+    t1 = time.perf_counter()
+    pipe = build_pipeline(settings).fit(data.texts, data.labels)
+    fit_seconds = time.perf_counter() - t1
+    counts = Counter(data.labels)
+    card = {
+        "name": out.name,
+        "labels": sorted(counts),
+        "label_counts": dict(counts.most_common()),
+        "data": {"source": str(data.source), "rows_read": data.rows_read, "examples": len(data.texts),
+                 "skipped": len(data.problems), "languages": dict(Counter(data.langs)) if data.langs else None},
+        "settings": {k: settings.get(k) for k in ("features", "classifier")},
+        "cv": report,
+        "seconds": {"cross_validation": round(cv_seconds, 1), "final_fit": round(fit_seconds, 1)},
+        "command": command,
+    }
+    model = TopicModel(pipe, card)
+    model.save(out)
+    out.mkdir(parents=True, exist_ok=True)
+    confusion_png(data.labels, pred, card["labels"], out / "confusion.png",
+                  f"{out.name}: {report['folds']}-fold CV, macro-F1 {report['macro_f1']:.3f}")
+    (out / "README.md").write_text(model_card_markdown(card, out), encoding="utf-8")
+    model.card["size_bytes"] = sum(p.stat().st_size for p in out.iterdir() if p.is_file())
+    (out / "card.json").write_text(json.dumps(model.card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / "README.md").write_text(model_card_markdown(model.card, out), encoding="utf-8")
+    return model, report
+
+
+def report_table(report: dict[str, Any]) -> str:
+    lines = [f"{report['folds']}-fold cross-validation{' (grouped)' if report.get('grouped') else ''} "
+             f"on {report['n']} examples: accuracy {report['accuracy']:.3f}, "
+             f"macro-F1 {report['macro_f1']:.3f}, weighted-F1 {report['weighted_f1']:.3f}"]
+    for lang, s in (report.get("by_lang") or {}).items():
+        lines.append(f"  {lang}: n={s['n']} accuracy {s['accuracy']:.3f} macro-F1 {s['macro_f1']:.3f}")
+    lines.append(f"{'label':24} {'P':>6} {'R':>6} {'F1':>6} {'n':>6}")
+    for lab, s in sorted(report["per_class"].items(), key=lambda kv: -kv[1]["support"]):
+        lines.append(f"{lab:24} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {s['support']:6d}")
+    return "\n".join(lines)
+
+
+def model_card_markdown(card: dict[str, Any], out: Path) -> str:
+    cv = card["cv"]
+    data = card["data"]
+    lines = [f"# Topic model `{card['name']}`", "",
+             "A scikit-learn Pipeline (word + character n-gram TF-IDF into "
+             f"{card['settings']['classifier'].get('kind', 'logreg')}), written by `polclaims train topics`.", "",
+             "## Data", "",
+             f"- source: `{data['source']}`; rows read {data['rows_read']}, used {data['examples']}, "
+             f"skipped {data['skipped']}",
+             ]
+    if data.get("languages"):
+        lines.append("- languages: " + ", ".join(f"{k} {v}" for k, v in data["languages"].items()))
+    lines += ["- label counts (class imbalance): " + ", ".join(f"{k} {v}" for k, v in card["label_counts"].items()),
+              "", "## Command", "", "```", card.get("command") or "polclaims train topics ...", "```", "",
+              "## Scores (computed by the command above)", "", "```", report_table(cv), "```", "",
+              f"Confusion matrix of the cross-validated predictions: `confusion.png`.", "",
+              f"Training time: cross-validation {card['seconds']['cross_validation']} s, final fit "
+              f"{card['seconds']['final_fit']} s."]
+    if "size_bytes" in card:
+        lines.append(f"Size: {card['size_bytes'] / 1e6:.1f} MB.")
+    return "\n".join(lines) + "\n"
