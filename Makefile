@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 run: install
 	@mkdir -p out && rm -f out/sample.db
 	$(BIN)/polclaims process $(SAMPLE) --out out/sample-claims.jsonl --db out/sample.db
-	$(BIN)/polclaims query --db out/sample.db --format table --columns lang,type,polarity,tense,predicate,predicate_lemma,actor,target,quantities
+	$(BIN)/polclaims query --db out/sample.db --format table --columns lang,type,polarity,tense,predicate,predicate_lemma,actor,target,quantities,topic
 	@echo "Kazakh claims next to their Russian twins:"
 	$(BIN)/polclaims query --db out/sample.db --aligned --format table --columns kk_predicate,ru_predicate,kk_type,ru_type,kk_quantities
 

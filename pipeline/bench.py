@@ -101,6 +101,43 @@ print(json.dumps({{"mode": mode, "statements": len(items), "seconds": round(dt, 
 """
 
 
+TOPICS = r"""
+import json, time, resource
+from pipeline.topics.model import load_model
+sents = [l.strip() for l in open({path!r}, encoding="utf-8") if l.strip()]
+t0 = time.perf_counter()
+m = load_model(); m.predict(["прогрев", "жылыту"])
+load_s = time.perf_counter() - t0
+t0 = time.perf_counter()
+for i in range(0, len(sents), 256):
+    m.predict(sents[i:i + 256])
+batch_s = time.perf_counter() - t0
+t0 = time.perf_counter()
+for s in sents[:200]:
+    m.predict([s])
+single_s = time.perf_counter() - t0
+print(json.dumps({{"model": m.name, "sentences": len(sents), "load_s": round(load_s, 2),
+                  "ms_per_sentence_batched": round(1000 * batch_s / len(sents), 3),
+                  "ms_per_sentence_one_by_one": round(1000 * single_s / min(200, len(sents)), 3),
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}))
+"""
+
+
+def topic_sentences(stmts: Path, work: Path) -> Path:
+    """The sentences (not boilerplate) of the benchmark statements, one per line."""
+    from .readers import read_statements
+    from .segment import segment
+
+    out = work / "bench_topic_sentences.txt"
+    with open(out, "w", encoding="utf-8") as fh:
+        for st in read_statements([stmts]):
+            for p in segment(st.id, st.text):
+                for s in p.sentences:
+                    if not s.boilerplate and s.lang in ("kk", "ru"):
+                        fh.write(s.text.replace("\n", " ") + "\n")
+    return out
+
+
 def bench_statements(data: Path, work: Path, n: int) -> Path:
     """`n` statements of 3 consecutive lines each from the parallel corpus (both languages)."""
     import json as _json
@@ -146,6 +183,17 @@ def bench_workers(stmts: Path) -> dict:
         out[f"workers_{w}"] = r
     out["same_output"] = (tmp / "w1.jsonl").read_bytes() == (tmp / "w2.jsonl").read_bytes()
     out["speedup_2_workers"] = round(out["workers_1"]["seconds"] / out["workers_2"]["seconds"], 2)
+    try:  # the Ray engine on a local instance with 2 actors (start-up of Ray included)
+        import ray  # noqa: F401
+
+        r = _timed_cli(["process", str(stmts), "--out", str(tmp / "ray.jsonl"), "--no-db", "--engine", "ray",
+                        "--workers", "2", "--no-progress"])
+        r["statements_per_s"] = round(n / r["seconds"], 2)
+        r["same_output_as_local"] = (tmp / "w1.jsonl").read_bytes() == (tmp / "ray.jsonl").read_bytes()
+        r["peak_rss_mb_note"] = "driver process only; each actor loads the models once"
+        out["ray_2_actors"] = r
+    except ImportError:
+        out["ray_2_actors"] = None
     rerun = _timed_cli(["process", str(stmts), "--out", str(tmp / "rerun.jsonl"), "--db", str(tmp / "w1.db"),
                         "--workers", "1", "--no-progress"])
     out["rerun_unchanged"] = rerun
@@ -182,7 +230,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--data", type=Path, default=shared_data_dir())
     ap.add_argument("--sentences", type=int, default=400, help="sentences per language")
     ap.add_argument("--statements", type=int, default=300, help="statements for process vs. NLP")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated sections to run (cold_start,annotate,process,workers,topics); "
+                         "the others keep their values from --out")
     args = ap.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
+    if only:
+        return _run_only(args, only)
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(),
@@ -200,6 +254,7 @@ def main(argv: list[str] | None = None) -> dict:
     pv = results["process_vs_nlp"]
     results["process_vs_nlp"]["extraction_overhead"] = round(pv["process"]["seconds"] / pv["nlp"]["seconds"] - 1, 3)
     results["workers"] = bench_workers(stmts)
+    results["topics"] = _child(TOPICS.format(path=str(topic_sentences(stmts, PROJECT_ROOT / "build" / "bench"))))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     cs = results["cold_start"]
@@ -219,6 +274,45 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"process, {pv['nlp']['statements']} statements: 1 worker {wk['workers_1']['seconds']} s, "
           f"2 workers {wk['workers_2']['seconds']} s (x{wk['speedup_2_workers']}, same output: {wk['same_output']}); "
           f"re-run over the processed store {wk['rerun_unchanged']['seconds']} s ({100 * wk['rerun_fraction']:.1f}%)")
+    if wk.get("ray_2_actors"):
+        rr = wk["ray_2_actors"]
+        print(f"Ray engine, local instance, 2 actors: {rr['seconds']} s ({rr['statements_per_s']} statements/s, "
+              f"same output as local: {rr['same_output_as_local']})")
+    _print_topics(results["topics"])
+    print(f"written to {args.out}")
+    return results
+
+
+def _print_topics(t: dict) -> None:
+    print(f"topic model {t['model']}: {t['ms_per_sentence_batched']} ms/sentence batched, "
+          f"{t['ms_per_sentence_one_by_one']} ms one by one ({t['sentences']} sentences), load {t['load_s']} s")
+
+
+def _run_only(args, only: set[str]) -> dict:
+    """Re-measure some sections and keep the rest of the results file (e.g. after a model change)."""
+    results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
+    work = PROJECT_ROOT / "build" / "bench"
+    stmts = bench_statements(args.data, work, args.statements)
+    unknown = only - {"cold_start", "annotate", "process", "workers", "topics"}
+    if unknown:
+        raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
+    if "cold_start" in only:
+        results["cold_start"] = _child(COLD_START)
+    if "annotate" in only:
+        texts = bench_texts(args.data, work, args.sentences)
+        results["annotate"] = {lang: _child(THROUGHPUT.format(path=str(p), lang=lang)) for lang, p in texts.items()}
+    if "process" in only:
+        results["process_vs_nlp"] = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in ("nlp", "process")}
+        pv = results["process_vs_nlp"]
+        pv["extraction_overhead"] = round(pv["process"]["seconds"] / pv["nlp"]["seconds"] - 1, 3)
+    if "workers" in only:
+        results["workers"] = bench_workers(stmts)
+    if "topics" in only:
+        results["topics"] = _child(TOPICS.format(path=str(topic_sentences(stmts, work))))
+        _print_topics(results["topics"])
+    results.setdefault("partial_updates", []).append({"date": time.strftime("%Y-%m-%d"), "sections": sorted(only)})
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(f"written to {args.out}")
     return results
 

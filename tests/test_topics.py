@@ -162,7 +162,7 @@ def test_process_puts_topics_on_claims_and_statements(custom_model, tmp_path):
 
 
 @needs_shared
-def test_labels_join_the_corpus_and_keep_dev_gold_out():
+def test_labels_join_the_corpus_and_keep_gold_texts_out():
     from pipeline.topics import corpus
 
     labels = corpus.load_labels(PROJECT_ROOT / "data" / "topics" / "labels.jsonl")
@@ -170,7 +170,7 @@ def test_labels_join_the_corpus_and_keep_dev_gold_out():
     assert problems == []
     both = sum(1 for r in labels if r["kk"] != "none" and r["ru"] != "none")
     assert both >= 1500
-    gold = corpus.dev_gold_texts()
+    gold = corpus.gold_texts()
     texts = {e["text"].lower() for e in examples}
     assert not any(g in texts for g in gold)
 

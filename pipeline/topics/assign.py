@@ -87,8 +87,16 @@ def assign_topics(results: list["StatementResult"], model: TopicModel | None = N
         todo.append((res, st_slot, [slot(c.sentence or "") for c in res.claims]))
     if not texts:
         return
-    preds = model.predict(texts)
+    from pipeline import config
+
+    w = float(config.load("topics").get("claim_sentence_weight", 1.0))
+    proba = model.predict_proba(texts)
     for res, st_slot, claim_slots in todo:
-        res.topic, res.topics = preds[st_slot]
-        for c, i in zip(res.claims, claim_slots):
-            c.topic, c.topics = preds[i]
+        st_p = proba[st_slot]
+        res.topic, res.topics = model.top_k([st_p])[0]
+        if claim_slots:
+            # a claim's sentence often says little by itself ("It must not be allowed"): its topic
+            # mixes the sentence's probabilities with its statement's
+            rows = [w * proba[i] + (1.0 - w) * st_p for i in claim_slots]
+            for c, (label, tops) in zip(res.claims, model.top_k(rows)):
+                c.topic, c.topics = label, tops

@@ -103,6 +103,12 @@ def dev_gold_texts(path: Path | None = None) -> list[str]:
         return [_norm(json.loads(line)["text"]) for line in fh if line.strip()]
 
 
+def gold_texts() -> list[str]:
+    """Dev gold and the reference statement's gold: never topic training data."""
+    gold_dir = config.shared_data_dir() / "gold"
+    return dev_gold_texts(gold_dir / "dev.gold.jsonl") + dev_gold_texts(gold_dir / "seed.gold.jsonl")
+
+
 def overlaps_gold(pair: Pair, gold: list[str], probe: int = 60) -> bool:
     """True when either side contains a dev gold text or a gold text contains it."""
     sides = (_norm(pair.kk), _norm(pair.ru))
@@ -119,7 +125,7 @@ def candidate_pairs(min_chars: int = 40, max_chars: int = 1200,
                     gold: list[str] | None = None) -> Iterator[Pair]:
     """Pairs worth labelling: both sides prose of the right language, no dev gold text,
     no exact duplicate of an earlier pair."""
-    gold = dev_gold_texts() if gold is None else gold
+    gold = gold_texts() if gold is None else gold
     seen: set[tuple[str, str]] = set()
     for pair in read_pairs(directory):
         if not (min_chars <= len(pair.kk) <= max_chars and min_chars <= len(pair.ru) <= max_chars):

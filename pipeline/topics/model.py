@@ -55,9 +55,13 @@ def build_pipeline(settings: dict[str, Any] | None = None):
     union = FeatureUnion([("word", word), ("char", char)])
     kind = clf_cfg.get("kind", "logreg")
     class_weight = clf_cfg.get("class_weight") or None
+    if class_weight == "sqrt_balanced":
+        class_weight = None  # set per fit by SqrtBalanced below
     if kind == "logreg":
         clf = LogisticRegression(C=float(clf_cfg.get("C", 10.0)), class_weight=class_weight,
                                  max_iter=int(clf_cfg.get("max_iter", 2000)))
+        if clf_cfg.get("class_weight") == "sqrt_balanced":
+            clf = SqrtBalancedLogReg(C=float(clf_cfg.get("C", 10.0)), max_iter=int(clf_cfg.get("max_iter", 2000)))
     elif kind == "svm":
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import LinearSVC
@@ -67,6 +71,25 @@ def build_pipeline(settings: dict[str, Any] | None = None):
     else:
         raise ValueError(f"configs/topics.toml [classifier] kind must be 'logreg' or 'svm', not {kind!r}")
     return Pipeline([("features", union), ("clf", clf)])
+
+
+try:  # scikit-learn is a dependency; the guard keeps `import pipeline.topics.model` cheap to read
+    from sklearn.linear_model import LogisticRegression as _LR
+except ImportError:  # pragma: no cover
+    _LR = object
+
+
+class SqrtBalancedLogReg(_LR):
+    """Logistic regression whose class weights are the square root of "balanced" ones: rare
+    topics count more than their share, but not so much that common ones lose accuracy."""
+
+    def fit(self, X, y, sample_weight=None):
+        import numpy as np
+
+        classes, counts = np.unique(y, return_counts=True)
+        w = np.sqrt(len(y) / (len(classes) * counts))
+        self.class_weight = dict(zip(classes, w))
+        return super().fit(X, y, sample_weight=sample_weight)
 
 
 def _float32():
@@ -98,10 +121,15 @@ class TopicModel:
         """[(label, [{"label", "score"}, ...]), ...] with the top-k highest first."""
         import numpy as np
 
-        top_k = top_k or int(config.load("topics").get("top_k", 3))
         if not texts:
             return []
-        proba = self.predict_proba(texts)
+        return self.top_k(self.predict_proba(texts), top_k)
+
+    def top_k(self, proba, top_k: int | None = None) -> list[tuple[str, list[dict]]]:
+        """Rows of class probabilities -> [(label, top-k [{"label", "score"}])]."""
+        import numpy as np
+
+        top_k = top_k or int(config.load("topics").get("top_k", 3))
         labels = self.labels
         out = []
         for row in proba:
