@@ -142,23 +142,26 @@ def process(
     from .processing import default_workers, run_process
 
     _quiet_libraries()
-    if model:
-        import os
+    import os
 
+    previous = os.environ.get("POLCLAIMS_TOPIC_MODEL")
+    if model:
         from .topics.model import TopicModelError, load_model
 
-        os.environ["POLCLAIMS_TOPIC_MODEL"] = str(Path(model).expanduser().resolve())  # workers inherit it
         try:
             load_model(model)
         except TopicModelError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2)
-    if engine not in ("local", "ray"):
-        raise typer.BadParameter("use local or ray", param_hint="--engine")
-    if workers is not None and workers < 1:
-        raise typer.BadParameter("must be at least 1", param_hint="--workers")
-    summary = run_process(inputs, out, None if no_db else db, chunk_size=chunk_size, progress=progress,
-                          workers=workers or default_workers(), force=force, engine=engine, address=address)
+        os.environ["POLCLAIMS_TOPIC_MODEL"] = str(Path(model).expanduser().resolve())  # workers inherit it
+    try:
+        summary = run_process(inputs, out, None if no_db else db, chunk_size=chunk_size, progress=progress,
+                              workers=workers or default_workers(), force=force, engine=engine, address=address)
+    finally:  # leave the environment as it was (matters when polclaims runs inside a program)
+        if previous is None:
+            os.environ.pop("POLCLAIMS_TOPIC_MODEL", None)
+        else:
+            os.environ["POLCLAIMS_TOPIC_MODEL"] = previous
     typer.echo(summary.render(), err=out == "-")
     if summary.statements == 0 and summary.failures:
         raise typer.Exit(1)

@@ -124,6 +124,7 @@ def train_topics(
     eval_gold: Optional[Path] = typer.Option(None, "--eval-gold",
                                              help="Also score the final model on gold texts with topics (claims-guideline JSONL)."),
     format: str = typer.Option("table", "--format", "-f", help="table or json (the report)."),
+    note: Optional[str] = typer.Option(None, "--note", help="A paragraph for the model card (data provenance, ...)."),
 ) -> None:
     """Train a topic classifier on your own labels; print a k-fold cross-validation report.
 
@@ -147,12 +148,15 @@ def train_topics(
                f"({len(data_obj.problems)} rows skipped)", err=True)
     model, report = tr.train(data_obj, out, folds=folds, command=command,
                              progress=lambda msg: typer.echo(msg, err=True))
+    if note:
+        model.card["note"] = note
     if eval_gold is not None:
         from .topics.evaluate import evaluate_topics
 
         res = evaluate_topics(model, eval_gold)
         res.pop("errors")
         model.card["gold_eval"] = res
+    if note or eval_gold is not None:
         (Path(out) / "card.json").write_text(json.dumps(model.card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (Path(out) / "README.md").write_text(tr.model_card_markdown(model.card, Path(out)), encoding="utf-8")
     if format == "json":

@@ -118,9 +118,9 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
         # a quick count of the records gives the bar a total, hence an ETA (None for stdin)
         bar = tqdm(desc="statements", unit="st", file=sys.stderr, dynamic_ncols=True,
                    total=count_records(inputs))
-    from .topics.assign import active_model
+    from .topics.assign import check_model
 
-    active_model()  # a missing --model fails here, before any work; a missing default warns once
+    check_model()  # a missing --model fails here, before any work; a missing default warns once
     version = current_version()
     store = None
     if db is not None:

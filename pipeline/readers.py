@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import os
+from contextlib import contextmanager
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -203,11 +204,27 @@ def _datasets():
     return datasets
 
 
+@contextmanager
+def _without_torch_integration():
+    """`datasets` imports PyTorch (2 s here) when it builds a streaming dataset, only to share
+    an epoch counter with PyTorch DataLoader workers, which we do not use. Skipping that keeps a
+    re-run over an unchanged corpus (nothing to analyse, so no NLP, so no PyTorch) fast."""
+    import datasets.config as dconfig
+
+    old = dconfig.TORCH_AVAILABLE
+    dconfig.TORCH_AVAILABLE = False
+    try:
+        yield
+    finally:
+        dconfig.TORCH_AVAILABLE = old
+
+
 def _rows(load, errors: list[BaseException]) -> Iterator[dict]:
     """Rows of the dataset built by `load()`; a datasets/pyarrow error ends the rows and is put
     in `errors` (so that only the library call is guarded, not our own code)."""
     try:
-        it = iter(load())
+        with _without_torch_integration():
+            it = iter(load())
     except Exception as e:  # noqa: BLE001 - bad file, not a bug of ours
         errors.append(e)
         return

@@ -186,3 +186,19 @@ def test_shipped_model_on_dev_gold_topics():
     assert res["items"] > 100
     assert res["overall"]["accuracy"] >= 0.6
     assert res["overall"]["top3_accuracy"] >= 0.8
+
+
+@pytest.mark.skipif(not (SHIPPED / "model.joblib").is_file(), reason="no shipped topic model")
+def test_shipped_model_on_the_reference_statement(tmp_path):
+    """The bundled decentralisation statement is about government operations (topics.md:
+    decentralisation, local self-government, elections of officials), and so are its claims
+    when the page is processed as a whole (a claim's topic takes its statement into account)."""
+    from pipeline.readers import read_statements
+    from pipeline.claims.process import process_statements
+
+    sample = PROJECT_ROOT / "data" / "samples" / "decentralization-statement.txt"
+    res, = list(process_statements(read_statements([sample])))
+    assert res.topic == "government_operations"
+    assert res.claims
+    share = sum(c.topic == "government_operations" for c in res.claims) / len(res.claims)
+    assert share >= 0.9

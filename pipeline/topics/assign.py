@@ -47,6 +47,17 @@ def active_model() -> TopicModel | None:
     return _active(str(resolve_model_path()), explicit)
 
 
+def check_model() -> None:
+    """Fail early (before any work) when --model names no model; warn once when the configured
+    default is missing. Cheap: the model is loaded only when a statement needs it."""
+    path = resolve_model_path()
+    if (path / "model.joblib").exists():
+        return
+    if os.environ.get("POLCLAIMS_TOPIC_MODEL"):
+        raise TopicModelError(f"no topic model at {path} (expected {path / 'model.joblib'})")
+    active_model()
+
+
 @lru_cache(maxsize=8)
 def _file_digest(path_str: str, mtime: float, size: int) -> str:
     h = hashlib.sha1()

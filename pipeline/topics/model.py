@@ -61,6 +61,8 @@ def build_pipeline(settings: dict[str, Any] | None = None):
         clf = LogisticRegression(C=float(clf_cfg.get("C", 10.0)), class_weight=class_weight,
                                  max_iter=int(clf_cfg.get("max_iter", 2000)))
         if clf_cfg.get("class_weight") == "sqrt_balanced":
+            from pipeline.topics.estimators import SqrtBalancedLogReg
+
             clf = SqrtBalancedLogReg(C=float(clf_cfg.get("C", 10.0)), max_iter=int(clf_cfg.get("max_iter", 2000)))
     elif kind == "svm":
         from sklearn.calibration import CalibratedClassifierCV
@@ -71,25 +73,6 @@ def build_pipeline(settings: dict[str, Any] | None = None):
     else:
         raise ValueError(f"configs/topics.toml [classifier] kind must be 'logreg' or 'svm', not {kind!r}")
     return Pipeline([("features", union), ("clf", clf)])
-
-
-try:  # scikit-learn is a dependency; the guard keeps `import pipeline.topics.model` cheap to read
-    from sklearn.linear_model import LogisticRegression as _LR
-except ImportError:  # pragma: no cover
-    _LR = object
-
-
-class SqrtBalancedLogReg(_LR):
-    """Logistic regression whose class weights are the square root of "balanced" ones: rare
-    topics count more than their share, but not so much that common ones lose accuracy."""
-
-    def fit(self, X, y, sample_weight=None):
-        import numpy as np
-
-        classes, counts = np.unique(y, return_counts=True)
-        w = np.sqrt(len(y) / (len(classes) * counts))
-        self.class_weight = dict(zip(classes, w))
-        return super().fit(X, y, sample_weight=sample_weight)
 
 
 def _float32():

@@ -290,4 +290,16 @@ def model_card_markdown(card: dict[str, Any], out: Path) -> str:
               f"{card['seconds']['final_fit']} s."]
     if "size_bytes" in card:
         lines.append(f"Size: {card['size_bytes'] / 1e6:.1f} MB.")
+    ge = card.get("gold_eval")
+    if ge:
+        lines += ["", f"## Gold texts not used in training: `{ge['gold']}`", "",
+                  f"{ge['items']} texts with a topic: accuracy {ge['overall']['accuracy']}, "
+                  f"top-3 accuracy {ge['overall']['top3_accuracy']}.", "",
+                  "| language | n | accuracy | top-3 |", "|---|---|---|---|"]
+        for k, v in ge["by_gold_lang"].items():
+            lines.append(f"| {k} (gold `lang`) | {v['n']} | {v['accuracy']} | {v['top3_accuracy']} |")
+        for k, v in ge["by_text_lang"].items():
+            lines.append(f"| {k} (language of the text) | {v['n']} | {v['accuracy']} | {v['top3_accuracy']} |")
+    if card.get("note"):
+        lines += ["", "## Notes", "", card["note"]]
     return "\n".join(lines) + "\n"
