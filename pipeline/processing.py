@@ -37,6 +37,7 @@ class Summary:
     claims: int = 0
     aligned: int = 0
     by_type_lang: Counter = field(default_factory=Counter)
+    topics: Counter = field(default_factory=Counter)  # statements per topic
     failures: list = field(default_factory=list)
     seconds: float = 0.0
     out: str = ""
@@ -53,6 +54,9 @@ class Summary:
             lines.append("claims by type: " + "; ".join(
                 f"{t}: " + ", ".join(f"{l} {self.by_type_lang[(t, l)]}" for l in langs)
                 for t in ("commitment", "obligation", "decision")))
+        if self.topics:
+            lines.append("statements by topic: " + ", ".join(f"{t} {n}" for t, n in self.topics.most_common(8))
+                         + (f", ... ({len(self.topics)} topics)" if len(self.topics) > 8 else ""))
         for f in self.failures[:20]:
             lines.append(f"FAILED {f.record_id} ({f.stage}): {f.reason}")
         if len(self.failures) > 20:
@@ -175,6 +179,8 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
                     summary.skipped += res.skipped
                     summary.sentences += len(res.sentences)
                     summary.boilerplate += sum(1 for s in res.sentences if s.boilerplate)
+                    if res.topic:
+                        summary.topics[res.topic] += 1
                     for c in res.claims:
                         writer.write(c)
                         summary.claims += 1
