@@ -9,7 +9,7 @@ FAST_ALLOC := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC) MALLOC_CONF=dirty_decay_ms
 SAMPLE := data/samples/decentralization-statement.txt
 SHARED ?= ../shared/data
 
-.PHONY: install run test bench train-kk train-topics train-claims eval-nlp eval-claims eval-topics clean
+.PHONY: install run test bench bench-memory train-kk train-topics train-claims eval-nlp eval-claims eval-topics clean
 
 install: $(STAMP)
 
@@ -32,6 +32,11 @@ test: install
 
 bench: install
 	$(FAST_ALLOC) $(BIN)/python -m pipeline.bench --out bench/results.json
+
+# Flat memory: `process` (2 workers) on 10,000 and on 100,000 one-sentence statements sampled
+# from ../shared/data/parallel_kk_ru (about 45 minutes here); peaks go into bench/results.json.
+bench-memory: install
+	$(FAST_ALLOC) $(BIN)/python -m pipeline.bench --only memory --out bench/results.json
 
 # Rebuild the Kazakh models in models/kk from ../shared/data (about 2 hours on 2 cores).
 # jemalloc with a 2 s decay: `retain:true` without decay grew the lemmatizer's training to 23 GB.

@@ -138,6 +138,95 @@ def topic_sentences(stmts: Path, work: Path) -> Path:
     return out
 
 
+def sentence_corpus(data: Path, work: Path, n: int, seed: int = 7) -> Path:
+    """`n` one-sentence statements sampled (with replacement) from the sentences of 5+ words of
+    the parallel corpus: the flat-memory corpus of issue #5 (built here, never committed)."""
+    import json as _json
+    import random
+
+    from .segment import sentences
+
+    out = work / f"memory_{n}.jsonl"
+    if out.exists():
+        return out
+    pool: list[str] = []
+    for f in sorted((data / "parallel_kk_ru").iterdir()):
+        if not f.is_file() or f.name == "COPYING":
+            continue
+        for i, line in enumerate(f.read_text(encoding="utf-8", errors="replace").splitlines()):
+            for s in sentences(f"{f.name}:{i}", line):
+                if not s.boilerplate and len(s.text.split()) >= 5 and s.lang in ("kk", "ru"):
+                    pool.append(s.text)
+    rng = random.Random(seed)
+    work.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            fh.write(_json.dumps({"id": f"s{i}", "text": rng.choice(pool)}, ensure_ascii=False) + "\n")
+    return out
+
+
+def _tree_rss(root: int) -> dict[int, int]:
+    """RSS (kB) of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        pid, ppid = int(d), int(fields.get("PPid", "0").strip())
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
+    out, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        out[pid] = rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+def memory_run(stmts: Path, workers: int, tmp: Path) -> dict:
+    """`process` on `stmts` while /proc is sampled every second: peak RSS of the main process,
+    of the largest worker, of the whole process tree, and RSS over time."""
+    db = tmp / f"mem_{stmts.stem}.db"
+    db.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "process", str(stmts), "--out",
+                             str(tmp / f"mem_{stmts.stem}.jsonl"), "--db", str(db), "--workers", str(workers),
+                             "--no-progress"], cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak_main = peak_worker = peak_tree = 0
+    timeline = []
+    while proc.poll() is None:
+        tree = _tree_rss(proc.pid)
+        main = tree.pop(proc.pid, 0)
+        worker = max(tree.values(), default=0)
+        total = main + sum(tree.values())
+        peak_main, peak_worker, peak_tree = max(peak_main, main), max(peak_worker, worker), max(peak_tree, total)
+        timeline.append((round(time.perf_counter() - t0), round(total / 1024)))
+        time.sleep(1.0)
+    if proc.returncode != 0:
+        raise RuntimeError(f"process on {stmts} failed")
+    secs = time.perf_counter() - t0
+    n = sum(1 for _ in stmts.open(encoding="utf-8"))
+    step = max(1, len(timeline) // 20)
+    return {"statements": n, "workers": workers, "seconds": round(secs, 1),
+            "statements_per_s": round(n / secs, 1), "peak_main_mb": round(peak_main / 1024),
+            "peak_worker_mb": round(peak_worker / 1024), "peak_tree_mb": round(peak_tree / 1024),
+            "tree_mb_over_time": timeline[::step]}
+
+
+def bench_memory(data: Path, sizes: tuple[int, ...] = (10_000, 100_000), workers: int = 2) -> dict:
+    tmp = PROJECT_ROOT / "build" / "bench"
+    out = {str(n): memory_run(sentence_corpus(data, tmp, n), workers, tmp) for n in sizes}
+    a, b = out[str(sizes[0])], out[str(sizes[-1])]
+    out["peak_tree_change"] = round(b["peak_tree_mb"] / a["peak_tree_mb"] - 1, 3)
+    out["peak_worker_change"] = round(b["peak_worker_mb"] / a["peak_worker_mb"] - 1, 3)
+    return out
+
+
 def bench_statements(data: Path, work: Path, n: int) -> Path:
     """`n` statements of 3 consecutive lines each from the parallel corpus (both languages)."""
     import json as _json
@@ -231,7 +320,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--sentences", type=int, default=400, help="sentences per language")
     ap.add_argument("--statements", type=int, default=300, help="statements for process vs. NLP")
     ap.add_argument("--only", default=None,
-                    help="comma-separated sections to run (cold_start,annotate,process,workers,topics); "
+                    help="comma-separated sections to run (cold_start,annotate,process,workers,topics,memory); "
                          "the others keep their values from --out")
     args = ap.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
@@ -293,7 +382,7 @@ def _run_only(args, only: set[str]) -> dict:
     results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
     work = PROJECT_ROOT / "build" / "bench"
     stmts = bench_statements(args.data, work, args.statements)
-    unknown = only - {"cold_start", "annotate", "process", "workers", "topics"}
+    unknown = only - {"cold_start", "annotate", "process", "workers", "topics", "memory"}
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
     if "cold_start" in only:
@@ -307,6 +396,16 @@ def _run_only(args, only: set[str]) -> dict:
         pv["extraction_overhead"] = round(pv["process"]["seconds"] / pv["nlp"]["seconds"] - 1, 3)
     if "workers" in only:
         results["workers"] = bench_workers(stmts)
+    if "memory" in only:
+        sizes = tuple(int(x) for x in os.environ.get("POLCLAIMS_BENCH_MEMORY_SIZES", "10000,100000").split(","))
+        results["memory"] = bench_memory(args.data, sizes)
+        m = results["memory"]
+        for n in sizes:
+            r = m[str(n)]
+            print(f"{n} statements, {r['workers']} workers: {r['seconds']} s, peak RSS main {r['peak_main_mb']} MB, "
+                  f"largest worker {r['peak_worker_mb']} MB, all processes {r['peak_tree_mb']} MB")
+        print(f"peak memory change {sizes[0]} -> {sizes[-1]}: all processes {100 * m['peak_tree_change']:+.1f}%, "
+              f"worker {100 * m['peak_worker_change']:+.1f}%")
     if "topics" in only:
         results["topics"] = _child(TOPICS.format(path=str(topic_sentences(stmts, work))))
         _print_topics(results["topics"])
