@@ -34,9 +34,11 @@ bench: install
 	$(FAST_ALLOC) $(BIN)/python -m pipeline.bench --out bench/results.json
 
 # Flat memory: `process` (2 workers) on 10,000 and on 100,000 one-sentence statements sampled
-# from ../shared/data/parallel_kk_ru (about 45 minutes here); peaks go into bench/results.json.
+# from ../shared/data/parallel_kk_ru (about 30 minutes here); peaks go into bench/results.json.
+# The default allocator on purpose: jemalloc with decay off (FAST_ALLOC, good for training) never
+# hands pages back, and over 100,000 statements a worker grew from 2 GB to 9 GB with it.
 bench-memory: install
-	$(FAST_ALLOC) $(BIN)/python -m pipeline.bench --only memory --out bench/results.json
+	$(BIN)/python -m pipeline.bench --only memory --out bench/results.json
 
 # Rebuild the Kazakh models in models/kk from ../shared/data (about 2 hours on 2 cores).
 # jemalloc with a 2 s decay: `retain:true` without decay grew the lemmatizer's training to 23 GB.
