@@ -273,7 +273,7 @@ def bench_workers(stmts: Path) -> dict:
     out["same_output"] = (tmp / "w1.jsonl").read_bytes() == (tmp / "w2.jsonl").read_bytes()
     out["speedup_2_workers"] = round(out["workers_1"]["seconds"] / out["workers_2"]["seconds"], 2)
     try:  # the Ray engine on a local instance with 2 actors (start-up of Ray included)
-        import ray  # noqa: F401
+        import ray  # noqa: F401 - only whether the `ray` extra is installed
 
         r = _timed_cli(["process", str(stmts), "--out", str(tmp / "ray.jsonl"), "--no-db", "--engine", "ray",
                         "--workers", "2", "--no-progress"])

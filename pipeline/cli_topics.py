@@ -221,8 +221,9 @@ def train_claims(
     only when configs/claims/scorer.toml says `apply = true`.
     """
     from .claims import scorer as sc
+    from .cli import _quiet_libraries
 
-    _quiet()
+    _quiet_libraries()
     command = "polclaims train claims " + " ".join(shlex.quote(a) for a in sys.argv[3:])
     model = sc.train([str(g) for g in gold], out, folds=folds, command=command)
     if format == "json":
@@ -233,9 +234,3 @@ def train_claims(
                + ("beats" if model.card["beats_rules"] else "does not beat")
                + " the rules alone on held-out folds")
 
-
-def _quiet() -> None:
-    import logging
-
-    for name in ("stanza", "datasets", "pipeline.topics.assign"):
-        logging.getLogger(name).setLevel(logging.ERROR)

@@ -102,8 +102,6 @@ class TopicModel:
 
     def predict(self, texts: Sequence[str], top_k: int | None = None) -> list[tuple[str, list[dict]]]:
         """[(label, [{"label", "score"}, ...]), ...] with the top-k highest first."""
-        import numpy as np
-
         if not texts:
             return []
         return self.top_k(self.predict_proba(texts), top_k)

@@ -285,7 +285,7 @@ def model_card_markdown(card: dict[str, Any], out: Path) -> str:
     lines += ["- label counts (class imbalance): " + ", ".join(f"{k} {v}" for k, v in card["label_counts"].items()),
               "", "## Command", "", "```", card.get("command") or "polclaims train topics ...", "```", "",
               "## Scores (computed by the command above)", "", "```", report_table(cv), "```", "",
-              f"Confusion matrix of the cross-validated predictions: `confusion.png`.", "",
+              "Confusion matrix of the cross-validated predictions: `confusion.png`.", "",
               f"Training time: cross-validation {card['seconds']['cross_validation']} s, final fit "
               f"{card['seconds']['final_fit']} s."]
     if "size_bytes" in card:
