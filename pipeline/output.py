@@ -8,7 +8,8 @@ from typing import Any, Sequence, TextIO
 
 
 # short values that must not be folded mid-word in a table
-MIN_WIDTHS = {"date": 10, "lang": 4, "type": 10, "polarity": 11, "tense": 7, "kk_type": 10, "ru_type": 10}
+MIN_WIDTHS = {"date": 10, "lang": 4, "type": 10, "polarity": 11, "tense": 7, "kk_type": 10, "ru_type": 10,
+              "topic": 21}
 
 
 def _cell(value: Any) -> str:
