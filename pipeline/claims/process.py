@@ -125,10 +125,9 @@ def align_parallel(results: list[StatementResult]) -> None:
             align(kk, ru)
 
 
-def process_statements(items: Iterable[Statement | Failure], chunk_size: int = 64,
-                       topics: bool = True) -> Iterator[StatementResult]:
-    """Yield one `StatementResult` per input record, in input order (failures included).
-    `topics`: label claims and statements with the active topic model (pipeline.topics.assign)."""
+def process_statements(items: Iterable[Statement | Failure], chunk_size: int = 64) -> Iterator[StatementResult]:
+    """Yield one `StatementResult` per input record, in input order (failures included); claims
+    and statements get topics from the active topic model (pipeline.topics.assign)."""
     chunk: list[StatementResult] = []
 
     def flush() -> Iterator[StatementResult]:
@@ -136,10 +135,9 @@ def process_statements(items: Iterable[Statement | Failure], chunk_size: int = 6
         if todo:
             _analyse_chunk(todo)
             align_parallel(todo)
-            if topics:
-                from ..topics.assign import assign_topics
+            from ..topics.assign import assign_topics
 
-                assign_topics(todo)
+            assign_topics(todo)
         yield from chunk
         chunk.clear()
 

@@ -214,7 +214,9 @@ def train(gold: Sequence[str | Path], out: str | Path, folds: int = 5, command: 
 
 
 def _prf(d: dict) -> str:
-    f = lambda x: "-" if x is None else f"{100 * x:.1f}"  # noqa: E731
+    from pipeline.evaluate_claims import _pct
+
+    f = lambda x: _pct(x).strip()  # noqa: E731
     return f"P {f(d.get('precision'))} / R {f(d.get('recall'))} / F1 {f(d.get('f1'))}"
 
 

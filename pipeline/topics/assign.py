@@ -1,5 +1,6 @@
-"""Topics on processed statements: each claim gets the topic of its sentence, each statement
-the topic of its analysed (non-boilerplate) text; top-k with probabilities on both.
+"""Topics on processed statements: each statement gets the topic of its analysed
+(non-boilerplate) text, each claim a mix of its sentence's and its statement's probabilities
+(`claim_sentence_weight`); top-k with probabilities on both.
 
 The model is the one `resolve_model_path` names (--model, $POLCLAIMS_TOPIC_MODEL, or
 configs/topics.toml); worker processes and Ray actors find it the same way, so all engines

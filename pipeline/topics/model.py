@@ -23,7 +23,6 @@ from typing import Any, Sequence
 from pipeline import config
 
 _DIGITS = re.compile(r"\d+")
-_LOOKALIKES = str.maketrans({"i": "і", "ə": "ә", "ɵ": "ө"})
 _CYR_I = re.compile(r"(?<=[\u0400-\u04FF])i|i(?=[\u0400-\u04FF])")
 
 
