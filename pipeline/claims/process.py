@@ -71,7 +71,7 @@ def _analyse_chunk(chunk: list[StatementResult]) -> None:
         for s in res.sentences:
             if not s.boilerplate and s.lang in ("kk", "ru"):
                 jobs.append(((res, s), s.lang, s.text))
-    for (res, sent), lang, doc in pipe_by_language(jobs):
+    for (res, sent), lang, doc in pipe_by_language(jobs, free_strings=True):
         if res.failure is not None:
             continue
         try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import nullcontext
 from functools import lru_cache
 from typing import Iterable, Iterator, TypeVar
 
@@ -24,14 +25,21 @@ def get_pipeline(lang: str):
     raise ValueError(f"no NLP pipeline for language {lang!r} (known: {', '.join(LANGS)})")
 
 
-def pipe_by_language(items: Iterable[tuple[K, str, str]]) -> Iterator[tuple[K, str, object]]:
+def pipe_by_language(items: Iterable[tuple[K, str, str]], free_strings: bool = False
+                     ) -> Iterator[tuple[K, str, object]]:
     """Parse `(key, lang, text)` items, each language's texts in one `pipe` batch (that is where
     the speed comes from); yields `(key, lang, doc)` grouped by language, in input order within
-    a language."""
+    a language.
+
+    `free_strings=True` is for long runs that only take plain values out of each doc: the
+    strings and lexemes of the texts are freed when each language's group is done (spaCy memory
+    zones), so a worker that parses a million statements does not keep every word form and lemma
+    it ever met. A doc is then only valid until the next item is asked for."""
     groups: dict[str, list[tuple[K, str]]] = defaultdict(list)
     for key, lang, text in items:
         groups[lang].append((key, text))
     for lang, pairs in groups.items():
         nlp = get_pipeline(lang)
-        for (key, _), doc in zip(pairs, nlp.pipe(t for _, t in pairs)):
-            yield key, lang, doc
+        with nlp.memory_zone() if free_strings else nullcontext():
+            for (key, _), doc in zip(pairs, nlp.pipe(t for _, t in pairs)):
+                yield key, lang, doc

@@ -99,6 +99,7 @@ class KazakhPipeline:
         self.stanza = load_stanza(cfg, self.processors, tokenize_no_ssplit=bool(cfg.get("no_ssplit", False)))
         self.vocab = spacy.blank("xx").vocab  # spaCy has no Kazakh class; "xx" gives lexical attributes
         self.version = cfg.get("version", "kk-stanza")
+        self._known_morphs: set[str] = set()
 
     # -- conversion -------------------------------------------------------------------------
     def to_doc(self, text: str, sdoc) -> Doc:
@@ -176,6 +177,13 @@ class KazakhPipeline:
                         j += 1
                 heads[i] = j if j < len(words) else i
         has_parse = "depparse" in self.processors
+        if "pos" in self.processors:
+            # Register the analyses in the morphology table first: `Doc(morphs=...)` interns them as
+            # transient strings inside a memory zone, and the table would keep keys to strings
+            # freed at the zone's end (spaCy 3.8).
+            for m in set(morphs) - self._known_morphs:
+                self.vocab.morphology.add(m)
+                self._known_morphs.add(m)
         doc = Doc(
             self.vocab, words=words, spaces=spaces,
             pos=pos if "pos" in self.processors else None,
@@ -210,6 +218,11 @@ class KazakhPipeline:
         return out
 
     # -- API --------------------------------------------------------------------------------
+    def memory_zone(self):
+        """Like `Language.memory_zone`: strings and lexemes of the texts parsed inside are freed
+        at the end, so a long run's vocabulary does not grow with its corpus."""
+        return self.vocab.memory_zone()
+
     def __call__(self, text: str) -> Doc:
         return self.to_doc(text, self.stanza(text))
 
