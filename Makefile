@@ -9,7 +9,7 @@ FAST_ALLOC := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC) MALLOC_CONF=dirty_decay_ms
 SAMPLE := data/samples/decentralization-statement.txt
 SHARED ?= ../shared/data
 
-.PHONY: install run test bench bench-memory train-kk train-topics train-claims eval-nlp eval-claims eval-topics clean
+.PHONY: install run test bench bench-memory train-kk train-ru-adapter train-topics train-claims eval-nlp eval-claims eval-topics clean
 
 install: $(STAMP)
 
@@ -54,6 +54,10 @@ train-topics: install
 	$(BIN)/polclaims train topics build/topics/corpus.jsonl --text-col text --label-col label \
 	  --group-col pair_id --lang-col lang --out models/topics --eval-gold $(SHARED)/gold/dev.gold.jsonl \
 	  --note "$(TOPICS_NOTE)"
+
+# The Russian UD adapter (models/ru_adapter): trained on the UD Russian dev files, scored on the tests.
+train-ru-adapter: install
+	$(BIN)/polclaims train ru-adapter --data $(SHARED) --out models/ru_adapter
 
 # The learned claim scorer (models/claims) and its held-out comparison with the rules.
 train-claims: install

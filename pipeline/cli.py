@@ -223,6 +223,24 @@ def train_kk(
     kk_stanza.main(config_file, data, out, work, [s.strip() for s in steps.split(",") if s.strip()])
 
 
+@train_app.command("ru-adapter")
+def train_ru_adapter(
+    data: Path = typer.Option(Path("../shared/data"), help="Folder holding ud/ru_gsd and ud/ru_taiga."),
+    out: Path = typer.Option(Path("models/ru_adapter"), help="Where the adapter and its model card go."),
+) -> None:
+    """Train the Russian UD adapter (UPOS and features in UD Russian conventions) on the UD dev
+    files and score the pipeline without and with it on the test files (configs/train_ru_adapter.toml)."""
+    from .training import ru_adapter
+
+    _quiet_libraries()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    card = ru_adapter.train(out, data)
+    for name, r in card["scores"].items():
+        for label in ("without", "with"):
+            typer.echo(f"{name} {label} adapter: " + ", ".join(f"{m} {r[label][m]}" for m in ru_adapter.METRICS))
+    typer.echo(f"written to {out}")
+
+
 def main() -> None:  # console-script entry point
     app()
 

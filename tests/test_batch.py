@@ -107,3 +107,32 @@ def test_record_count_for_the_progress_bar(tmp_path):
     (tmp_path / "c.txt").write_text("hello", encoding="utf-8")
     assert count_records([str(tmp_path)]) == sum(1 for _ in read_statements([str(tmp_path)])) == 6
     assert count_records(["-"]) is None
+
+
+def test_processing_does_not_keep_the_strings_of_its_texts():
+    """A worker that parses a million statements must not keep every word form it met: each
+    chunk's strings are freed (spaCy memory zones), and the claims are the same as when they
+    are kept, also for words met again in a later chunk."""
+    from pipeline.claims.process import process_statements
+    from pipeline.nlp import get_pipeline
+    from pipeline.records import Statement
+
+    def run(texts):
+        out = []
+        for res in process_statements([Statement(id=f"m{i}", text=t) for i, t in enumerate(texts)], chunk_size=4):
+            assert res.failure is None
+            out.append([(c.type, c.predicate, c.predicate_lemma, c.actor, c.polarity, c.tense) for c in res.claims])
+        return out
+
+    first = run(SENTENCES)
+    before = {lang: set(get_pipeline(lang).vocab.strings) for lang in ("kk", "ru")}
+    fresh = [s.replace("2533", "4177").replace("акиматы", "маслихаты") + " Зангар Уралбекулы Тлеужанов."
+             for s in SENTENCES]
+    run(fresh)
+    for lang in ("kk", "ru"):
+        new = set(get_pipeline(lang).vocab.strings) - before[lang]
+        # only new morphological analyses (a closed set) stay, never word forms or lemmas
+        assert all("=" in s for s in new), new
+    assert run(SENTENCES) == first
+    for word in ("Тлеужанов", "маслихаты", "4177"):
+        assert word not in get_pipeline("ru").vocab.strings

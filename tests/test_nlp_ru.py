@@ -127,3 +127,36 @@ def test_accuracy_smoke_on_gsd(nlp):
     assert ev["UPOS"].f1 >= 0.90
     assert ev["Lemmas"].f1 >= 0.88
     assert ev["LAS"].f1 >= 0.65
+
+
+GSD_DEV = config.shared_data_dir() / "ud" / "ru_gsd" / "ru_gsd-ud-dev.conllu"
+
+
+@pytest.mark.skipif(not GSD_DEV.is_file(), reason=f"UD Russian GSD not found at {GSD_DEV} (../shared/data absent)")
+def test_ud_adapter_trains_pickles_and_runs_as_a_component(tmp_path):
+    """A user can train the adapter on their own UD file: fit on 60 sentences, save, load it
+    into the pipeline; the adapted tags come from the adapter's label set."""
+    from pipeline.nlp.ud_adapter import UDAdapter
+    from pipeline.training.ru_adapter import aligned_examples
+
+    blocks = GSD_DEV.read_text(encoding="utf-8").split("\n\n")[:60]
+    small = tmp_path / "small.conllu"
+    small.write_text("\n\n".join(blocks) + "\n\n", encoding="utf-8")
+    base = ru.load_ru({"adapter": {"apply": False}})
+    X, Y, n = aligned_examples(base, [small], None, features=["Case", "Animacy"])
+    assert n == 60 and len(X) > 800 and set(Y) == {"upos", "feat:Case", "feat:Animacy"}
+    adapter = UDAdapter(C=0.5).fit(X, Y)
+    adapter.save(tmp_path / "adapter.npz")
+    nlp = ru.load_ru({"adapter": {"apply": True, "model": str(tmp_path / "adapter.npz")}})
+    assert nlp.pipe_names[-1] == "polclaims_ud_adapter"
+    doc = nlp(SENT1)
+    assert {t.pos_ for t in doc} <= set(Y["upos"])
+    # only the features the adapter was trained on are replaced; the tagger's others are kept
+    words = {t.text: t for t in doc}
+    assert set(words["акиматы"].morph.get("Case")) <= set(Y["feat:Case"])
+    assert words["наделяем"].morph.get("Aspect") == base(SENT1)[1].morph.get("Aspect") == ["Imp"]
+
+
+def test_ud_adapter_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="train-ru-adapter"):
+        ru.load_ru({"adapter": {"apply": True, "model": str(tmp_path / "nope.npz")}})

@@ -630,38 +630,40 @@ class LemmaFixes:
 
     def __call__(self, doc: Doc) -> Doc:
         for token in doc:
-            if token.is_space:
-                continue
-            pos = token.pos_
-            text = token.text
-            lemma = token.lemma_
-            lower = text.lower()
-            if pos in _KEEP_FORM_POS or (pos == "NUM" and any(c.isdigit() for c in text)):
-                new = text
-            elif len(text) > 1 and text[-1] == "." and _ABBREVIATION_TOKEN.fullmatch(text):
-                stem = text[:-1]
-                if pos == "PROPN" and len(stem) == 1:
-                    new = stem  # initial: "А." -> "А"
-                else:
-                    key = stem.lower()
-                    new = _ABBREVIATION_LEMMAS_BY_POS.get((key, pos)) or _ABBREVIATION_LEMMAS.get(key, text)
-            elif pos in _INVARIABLE_POS:
-                new = lower
-            elif pos == "DET" and lower.replace("ё", "е") in _POSSESSIVE_DET:
-                new = lower
-            else:
-                new = lemma.lower() if lemma else lower
-                if new == lower and pos in _INFLECTING_POS and any("а" <= c <= "я" or c == "ё" for c in lower):
-                    new = self._fallback(token) or new
-            if pos == "PROPN" and text[:1].isupper():
-                # acronyms keep their case ("ООН"), names get a capital ("Москвы" -> "Москва")
-                new = new.upper() if len(text) > 1 and text.isupper() else new[:1].upper() + new[1:]
-            elif pos not in _KEEP_FORM_POS and text.isupper() and len(text) > 1 and text.isascii():
-                new = text  # Latin acronyms and Roman numerals: "II", "SATA"
-            new = new.replace("ё", "е").replace("Ё", "Е")
-            if new != lemma:
-                token.lemma_ = new
+            if not token.is_space:
+                self.fix_token(token)
         return doc
+
+    def fix_token(self, token) -> None:
+        pos = token.pos_
+        text = token.text
+        lemma = token.lemma_
+        lower = text.lower()
+        if pos in _KEEP_FORM_POS or (pos == "NUM" and any(c.isdigit() for c in text)):
+            new = text
+        elif len(text) > 1 and text[-1] == "." and _ABBREVIATION_TOKEN.fullmatch(text):
+            stem = text[:-1]
+            if pos == "PROPN" and len(stem) == 1:
+                new = stem  # initial: "А." -> "А"
+            else:
+                key = stem.lower()
+                new = _ABBREVIATION_LEMMAS_BY_POS.get((key, pos)) or _ABBREVIATION_LEMMAS.get(key, text)
+        elif pos in _INVARIABLE_POS:
+            new = lower
+        elif pos == "DET" and lower.replace("ё", "е") in _POSSESSIVE_DET:
+            new = lower
+        else:
+            new = lemma.lower() if lemma else lower
+            if new == lower and pos in _INFLECTING_POS and any("а" <= c <= "я" or c == "ё" for c in lower):
+                new = self._fallback(token) or new
+        if pos == "PROPN" and text[:1].isupper():
+            # acronyms keep their case ("ООН"), names get a capital ("Москвы" -> "Москва")
+            new = new.upper() if len(text) > 1 and text.isupper() else new[:1].upper() + new[1:]
+        elif pos not in _KEEP_FORM_POS and text.isupper() and len(text) > 1 and text.isascii():
+            new = text  # Latin acronyms and Roman numerals: "II", "SATA"
+        new = new.replace("ё", "е").replace("Ё", "Е")
+        if new != lemma:
+            token.lemma_ = new
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 64) -> Iterator[Doc]:
         for doc in docs:
@@ -1100,6 +1102,12 @@ def load_ru(cfg: dict[str, Any] | None = None) -> Language:
         elif comp == "ner":
             nlp.add_pipe("polclaims_slovnet_ner", config={
                 "model_path": models["ner"], "navec_path": models["navec"], "batch_size": sbs})
+    adapter = cfg.get("adapter", {})
+    if adapter.get("apply", False):
+        from . import ud_adapter  # noqa: F401 - registers the factory
+
+        nlp.add_pipe("polclaims_ud_adapter", config={"model_path": adapter["model"],
+                                                     "pymorphy": bool(adapter.get("pymorphy", True))})
     for _, proc in nlp.pipeline:
         if isinstance(proc, _SlovnetComponent):
             proc.blas_threads = int(cfg.get("blas_threads", 1))
