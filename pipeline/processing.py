@@ -68,8 +68,10 @@ class Summary:
 # ---- workers ---------------------------------------------------------------------------------
 def _worker_init() -> None:
     """Each worker loads both language pipelines once and keeps them for all its chunks."""
+    from .memory import fix_mmap_threshold
     from .nlp import get_pipeline
 
+    fix_mmap_threshold()
     logging.getLogger("stanza").setLevel(logging.WARNING)
     get_pipeline("kk")
     get_pipeline("ru")
@@ -90,6 +92,9 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
     chunks = _chunks(items, chunk_size)
     head = list(itertools.islice(chunks, 2))
     if workers <= 1 or len(head) < 2:
+        from .memory import fix_mmap_threshold
+
+        fix_mmap_threshold()
         # one chunk of input is not worth starting processes that each load the models
         yield from process_statements(itertools.chain(*head, *chunks), chunk_size=chunk_size)
         return

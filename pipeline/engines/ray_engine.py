@@ -47,8 +47,10 @@ class _ClaimActor:
     """A Ray Data actor: loads both language pipelines once, then processes chunks."""
 
     def __init__(self) -> None:
+        from ..memory import fix_mmap_threshold
         from ..nlp import get_pipeline
 
+        fix_mmap_threshold()
         get_pipeline("kk")
         get_pipeline("ru")
 
