@@ -5,7 +5,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JEMALLOC := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/aarch64-linux-gnu/libjemalloc.so.2 /usr/lib/libjemalloc.so.2))
-FAST_ALLOC := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC) MALLOC_CONF=dirty_decay_ms:-1$(comma)muzzy_decay_ms:-1$(comma)retain:true,)
 SAMPLE := data/samples/decentralization-statement.txt
 SHARED ?= ../shared/data
 
@@ -30,13 +29,14 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# Speed with the default allocator, as users run it (the Kazakh annotate row also compares jemalloc).
 bench: install
-	$(FAST_ALLOC) $(BIN)/python -m pipeline.bench --out bench/results.json
+	$(BIN)/python -m pipeline.bench --out bench/results.json
 
 # Flat memory: `process` (2 workers) on 10,000 and on 100,000 one-sentence statements sampled
 # from ../shared/data/parallel_kk_ru (about 30 minutes here); peaks go into bench/results.json.
-# The default allocator on purpose: jemalloc with decay off (FAST_ALLOC, good for training) never
-# hands pages back, and over 100,000 statements a worker grew from 2 GB to 9 GB with it.
+# The default allocator on purpose: jemalloc with decay off (dirty_decay_ms:-1, good for training)
+# never hands pages back, and over 100,000 statements a worker grew from 2 GB to 9 GB with it.
 bench-memory: install
 	$(BIN)/python -m pipeline.bench --only memory --out bench/results.json
 
@@ -52,7 +52,7 @@ TOPICS_NOTE := Training data: data/topics/labels.jsonl (the project's labels, se
 train-topics: install
 	$(BIN)/python -m pipeline.topics.corpus build build/topics/corpus.jsonl
 	$(BIN)/polclaims train topics build/topics/corpus.jsonl --text-col text --label-col label \
-	  --group-col pair_id --lang-col lang --out models/topics --eval-gold $(SHARED)/gold/dev.gold.jsonl \
+	  --group-col pair_id --lang-col lang --by-col round --out models/topics --eval-gold $(SHARED)/gold/dev.gold.jsonl \
 	  --note "$(TOPICS_NOTE)"
 
 # The Russian UD adapter (models/ru_adapter): trained on the UD Russian dev files, scored on the tests.

@@ -6,7 +6,7 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -118,6 +118,9 @@ def train_topics(
     group_col: Optional[str] = typer.Option(None, "--group-col",
                                             help="Rows sharing this value stay in one CV fold (e.g. a translated pair)."),
     lang_col: Optional[str] = typer.Option(None, "--lang-col", help="Report scores per value of this column too."),
+    by_col: Optional[List[str]] = typer.Option(None, "--by-col",
+                                               help="Also report CV scores per value of this column (repeatable), "
+                                                    "e.g. annotation round or source."),
     folds: Optional[int] = typer.Option(None, "--folds", "-k", min=2, help="Cross-validation folds (default configs/topics.toml)."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid",
                                       help="Train without rows whose label/text is unusable (they are listed) instead of stopping."),
@@ -138,7 +141,8 @@ def train_topics(
 
     command = "polclaims train topics " + " ".join(shlex.quote(a) for a in sys.argv[3:]) if len(sys.argv) > 3 else ""
     try:
-        data_obj = tr.read_labelled(data, text_col, label_col, group_col, lang_col, skip_invalid=skip_invalid)
+        data_obj = tr.read_labelled(data, text_col, label_col, group_col, lang_col, skip_invalid=skip_invalid,
+                                    by_cols=list(by_col or []))
     except tr.TrainDataError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)

@@ -40,6 +40,28 @@ def test_train_on_small_file_writes_model_card_and_confusion_matrix(custom_model
     assert "macro-F1" in (custom_model / "README.md").read_text()
 
 
+def test_cv_scores_per_value_of_any_column(tmp_path):
+    """--by-col: a user sees whether, e.g., a later annotation round is harder than the first."""
+    import csv
+
+    rows = list(csv.DictReader(EXAMPLE.open(encoding="utf-8")))
+    src = tmp_path / "with_round.csv"
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=[*rows[0], "round"])
+        w.writeheader()
+        for i, r in enumerate(rows):
+            w.writerow({**r, "round": "1" if i % 2 else "2"})
+    res = runner.invoke(app, ["train", "topics", str(src), "--label-col", "category", "--by-col", "round",
+                              "--folds", "3", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    by = json.loads((tmp_path / "m" / "card.json").read_text())["cv"]["by_round"]
+    assert set(by) == {"1", "2"} and by["1"]["n"] + by["2"]["n"] == len(rows)
+    assert "round=1: n=" in res.output
+    bad = runner.invoke(app, ["train", "topics", str(src), "--label-col", "category", "--by-col", "batch",
+                              "--out", str(tmp_path / "m2")])
+    assert bad.exit_code == 2 and "no column 'batch' (--by-col)" in bad.output
+
+
 def test_custom_label_set_is_what_the_model_predicts(custom_model):
     from pipeline.topics.model import load_model
 

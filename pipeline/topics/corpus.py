@@ -146,10 +146,16 @@ def load_labels(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def annotation_round(annotator: str) -> str:
+    """"llm-batch_3" -> "1", "llm-batch_r5_0" -> "5" (the rounds of GUIDELINES.md); "" if unknown."""
+    m = re.search(r"batch_(?:r(\d+)_)?\d+$", annotator)
+    return "" if m is None else (m.group(1) or "1")
+
+
 def join_labels(labels: Iterable[dict], directory: Path | None = None, keep_none: bool = False
                 ) -> tuple[list[dict], list[dict]]:
     """Attach texts to labels; returns (examples, problems). One example per labelled side:
-    {"id", "pair_id", "lang", "text", "label", "source"}. A side whose text no longer matches its
+    {"id", "pair_id", "lang", "text", "label", "source", "round"}. A side whose text no longer matches its
     hash is a problem, as is a label for a line the corpus does not have."""
     pairs = {p.pair_id: p for p in read_pairs(directory)}
     examples, problems = [], []
@@ -167,7 +173,8 @@ def join_labels(labels: Iterable[dict], directory: Path | None = None, keep_none
                 problems.append({"pair_id": rec["pair_id"], "reason": f"{lang} text changed (hash mismatch)"})
                 continue
             examples.append({"id": f"{rec['pair_id']}:{lang}", "pair_id": rec["pair_id"], "lang": lang,
-                             "text": text, "label": label, "source": rec["pair_id"].split(":")[0]})
+                             "text": text, "label": label, "source": rec["pair_id"].split(":")[0],
+                             "round": annotation_round(rec.get("annotator", ""))})
     return examples, problems
 
 
@@ -261,6 +268,7 @@ def stats(directory: Path) -> dict:
     second = load_labels(directory / "second_opinions.jsonl")
     sides = Counter(r[lang] for r in labels for lang in ("kk", "ru"))
     topical = {k: v for k, v in sides.items() if k != "none"}
+    owner_round = {r["pair_id"]: annotation_round(r.get("annotator", "")) for r in labels}
     return {
         "labelled_pairs": len(labels),
         "pairs_both_sides_topical": sum(1 for r in labels if r["kk"] != "none" and r["ru"] != "none"),
@@ -272,6 +280,10 @@ def stats(directory: Path) -> dict:
         "imbalance_largest_to_smallest": round(max(topical.values()) / min(topical.values()), 1),
         "adjudicated_pairs": sum(1 for r in labels if r.get("adjudicated")),
         "agreement": agreement(labels, second),
+        # by the round of the pair's (first) annotation: later rounds picked harder lines
+        "agreement_by_round": {
+            r: agreement(labels, [x for x in second if owner_round[x["pair_id"]] == r])
+            for r in sorted(set(owner_round[x["pair_id"]] for x in second))},
     }
 
 

@@ -35,6 +35,7 @@ class LabelledData:
     source: str
     rows_read: int
     problems: list[dict] = field(default_factory=list)  # skipped rows: {"row", "id", "reason"}
+    by: dict[str, list[str]] = field(default_factory=dict)  # --by-col: column -> value per example
 
 
 def load_table(data: str):
@@ -96,15 +97,17 @@ def _label_str(value: Any) -> str:
 def read_labelled(data: str, text_col: str = "text", label_col: str = "label",
                   group_col: str | None = None, lang_col: str | None = None,
                   id_col: str | None = "id", skip_invalid: bool = False,
-                  min_per_class: int = 2) -> LabelledData:
+                  min_per_class: int = 2, by_cols: list[str] | None = None) -> LabelledData:
     ds = load_table(data)
     cols = list(ds.column_names)
     for name, col in (("--text-col", text_col), ("--label-col", label_col),
-                      ("--group-col", group_col), ("--lang-col", lang_col)):
+                      ("--group-col", group_col), ("--lang-col", lang_col),
+                      *(("--by-col", c) for c in by_cols or [])):
         if col is not None and col not in cols:
             raise TrainDataError(f"{data}: no column {col!r} ({name}); columns are: {', '.join(cols)}")
     id_col = id_col if id_col in cols else None
     texts, labels, groups, langs, ids, problems = [], [], [], [], [], []
+    by: dict[str, list[str]] = {c: [] for c in by_cols or []}
     for n, row in enumerate(ds, start=1):
         rid = str(row[id_col]) if id_col and row.get(id_col) is not None else f"row {n}"
         text = row[text_col]
@@ -120,6 +123,8 @@ def read_labelled(data: str, text_col: str = "text", label_col: str = "label",
         labels.append(_label_str(row[label_col]))
         groups.append(str(row[group_col]) if group_col else None)
         langs.append(str(row[lang_col]) if lang_col else None)
+        for c, vals in by.items():
+            vals.append(str(row[c]))
         ids.append(rid)
     rows_read = len(ds)
     # classes too small to learn or to cross-validate
@@ -141,11 +146,12 @@ def read_labelled(data: str, text_col: str = "text", label_col: str = "label",
         keep = [i for i, lab in enumerate(labels) if lab not in rare]
         texts, labels, ids = [texts[i] for i in keep], [labels[i] for i in keep], [ids[i] for i in keep]
         groups, langs = [groups[i] for i in keep], [langs[i] for i in keep]
+        by = {c: [vals[i] for i in keep] for c, vals in by.items()}
     if len(set(labels)) < 2:
         raise TrainDataError(f"{data}: need at least 2 labels with {min_per_class}+ examples each; "
                              f"found {dict(Counter(labels))}")
     return LabelledData(texts, labels, groups if group_col else None, langs if lang_col else None,
-                        ids, data, rows_read, problems)
+                        ids, data, rows_read, problems, by)
 
 
 def _scores(y_true: list[str], y_pred: list[str], labels: list[str]) -> dict[str, Any]:
@@ -190,13 +196,15 @@ def cross_validate(data: LabelledData, folds: int, seed: int, settings: dict[str
         model = clone(base).fit(list(X[tr]), list(y[tr]))
         pred[te] = model.predict(list(X[te]))
     report = {"folds": k, "grouped": data.groups is not None, **_scores(list(y), list(pred), labels)}
-    if data.langs is not None:
-        report["by_lang"] = {}
-        for lang in sorted(set(data.langs)):
-            idx = [i for i, l in enumerate(data.langs) if l == lang]
+    breakdowns = {"lang": data.langs} if data.langs is not None else {}
+    breakdowns.update(data.by)
+    for col, values in breakdowns.items():
+        report[f"by_{col}"] = {}
+        for v in sorted(set(values)):
+            idx = [i for i, x in enumerate(values) if x == v]
             sub = _scores([y[i] for i in idx], [pred[i] for i in idx], labels)
             sub.pop("per_class")
-            report["by_lang"][lang] = sub
+            report[f"by_{col}"][v] = sub
     report["_pred"] = list(pred)
     return report
 
@@ -262,8 +270,11 @@ def report_table(report: dict[str, Any]) -> str:
     lines = [f"{report['folds']}-fold cross-validation{' (grouped)' if report.get('grouped') else ''} "
              f"on {report['n']} examples: accuracy {report['accuracy']:.3f}, "
              f"macro-F1 {report['macro_f1']:.3f}, weighted-F1 {report['weighted_f1']:.3f}"]
-    for lang, s in (report.get("by_lang") or {}).items():
-        lines.append(f"  {lang}: n={s['n']} accuracy {s['accuracy']:.3f} macro-F1 {s['macro_f1']:.3f}")
+    for key, groups in report.items():
+        if key.startswith("by_") and isinstance(groups, dict):
+            for value, s in groups.items():
+                name = value if key == "by_lang" else f"{key[3:]}={value}"
+                lines.append(f"  {name}: n={s['n']} accuracy {s['accuracy']:.3f} macro-F1 {s['macro_f1']:.3f}")
     lines.append(f"{'label':24} {'P':>6} {'R':>6} {'F1':>6} {'n':>6}")
     for lab, s in sorted(report["per_class"].items(), key=lambda kv: -kv[1]["support"]):
         lines.append(f"{lab:24} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {s['support']:6d}")
