@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> dict:
               f"with jemalloc: {ae['jemalloc']['tokens_per_s']} tokens/s")
     print(f"process vs. NLP alone on {pv['nlp']['statements']} statements: "
           f"{pv['nlp']['seconds']} s NLP, {pv['process']['seconds']} s process "
-          f"(extraction, alignment: +{100 * pv['extraction_overhead']:.1f}%)")
+          f"(extraction, alignment: {100 * pv['extraction_overhead']:+.1f}%)")
     wk = results["workers"]
     print(f"process, {wk['statements']} statements: 1 worker {wk['workers_1']['seconds']} s, "
           f"2 workers {wk['workers_2']['seconds']} s (x{wk['speedup_2_workers']}, same output: {wk['same_output']}); "

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -42,7 +42,8 @@ def token_features(tok: Token, morph_analyzer=None) -> dict[str, float]:
     f: dict[str, float] = {"bias": 1.0, f"u={tok.pos_}": 1.0, f"w={low}": 1.0, f"dep={tok.dep_}": 1.0,
                            f"lem={tok.lemma_.lower()}": 1.0, f"hu={tok.head.pos_}": 1.0,
                            f"dep_hu={tok.dep_}|{tok.head.pos_}": 1.0, f"u_dep={tok.pos_}|{tok.dep_}": 1.0}
-    for feat in str(tok.morph).split("|") if str(tok.morph) else ():
+    morph = str(tok.morph)
+    for feat in morph.split("|") if morph else ():
         f[f"f={feat}"] = 1.0
         f[f"uf={tok.pos_}|{feat}"] = 1.0
     for suf, k in _suffixes(low, 4):
