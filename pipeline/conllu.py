@@ -1,6 +1,8 @@
 """Write spaCy `Doc`s as CoNLL-U, so output is scorable by the CoNLL 2018 evaluation."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Iterable
 
 from spacy.tokens import Doc, Span
@@ -8,6 +10,12 @@ from spacy.tokens import Doc, Span
 from .nlp.docs import register_extensions
 
 register_extensions()
+
+
+def read_conllu_blocks(path: Path) -> list[str]:
+    """Sentences of a CoNLL-U file as raw text blocks (comments and token lines)."""
+    text = Path(path).read_text(encoding="utf-8")
+    return [b.strip("\n") for b in re.split(r"\n\s*\n", text) if b.strip()]
 
 
 def _clean(value: str) -> str:

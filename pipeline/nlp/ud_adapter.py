@@ -148,8 +148,9 @@ class UDAdapter:
     def predict(self, X: list[dict[str, float]]) -> dict[str, list[str]]:
         scores = np.empty((len(X), self.W_.shape[1]), np.float32)
         for i, x in enumerate(X):
-            cols = [self.column_[k] for k in x if k in self.column_]
-            weights = np.array([x[k] for k in x if k in self.column_], np.float32)
+            known = [(self.column_[k], v) for k, v in x.items() if k in self.column_]
+            cols = [c for c, _ in known]
+            weights = np.array([v for _, v in known], np.float32)
             scores[i] = weights @ self.W_[cols] + self.b_
         out = {}
         for target, (a, b) in self.slices_.items():

@@ -16,15 +16,11 @@ import time
 import tomllib
 from pathlib import Path
 
+from ..conllu import read_conllu_blocks
+
 log = logging.getLogger("polclaims.train.kk")
 
 STEPS = ("split", "vectors", "tokenize", "mwt", "pos", "lemma", "depparse", "ner", "evaluate")
-
-
-def read_conllu_blocks(path: Path) -> list[str]:
-    """Sentences of a CoNLL-U file as raw text blocks (comments and token lines)."""
-    text = path.read_text(encoding="utf-8")
-    return [b.strip("\n") for b in re.split(r"\n\s*\n", text) if b.strip()]
 
 
 def split_ktb(cfg: dict, data_root: Path, work: Path) -> dict[str, Path]:

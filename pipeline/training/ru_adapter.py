@@ -22,25 +22,15 @@ log = logging.getLogger(__name__)
 def read_gold(path: Path) -> Iterator[tuple[str, list[tuple[int, int, list[str]]]]]:
     """(sentence text, [(start, end, conllu columns)]) for each sentence with a `# text` line;
     token offsets are found by matching the forms in order (multi-word tokens are skipped)."""
-    text, rows = None, []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.rstrip("\n")
-            if line.startswith("# text = "):
-                text = line[len("# text = "):]
-            elif line.startswith("#"):
-                continue
-            elif not line:
-                if text is not None and rows:
-                    yield text, _offsets(text, rows)
-                text, rows = None, []
-            else:
-                cols = line.split("\t")
-                if "-" in cols[0] or "." in cols[0]:
-                    continue
-                rows.append(cols)
-    if text is not None and rows:
-        yield text, _offsets(text, rows)
+    from ..conllu import read_conllu_blocks
+
+    for block in read_conllu_blocks(path):
+        lines = block.splitlines()
+        text = next((l[len("# text = "):] for l in lines if l.startswith("# text = ")), None)
+        rows = [c for c in (l.split("\t") for l in lines if not l.startswith("#"))
+                if "-" not in c[0] and "." not in c[0]]
+        if text is not None and rows:
+            yield text, _offsets(text, rows)
 
 
 def _offsets(text: str, rows: list[list[str]]) -> list[tuple[int, int, list[str]]]:
