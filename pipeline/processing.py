@@ -22,6 +22,7 @@ from typing import Iterable, Iterator
 from .claims import StatementResult
 from .claims.process import chunks as _chunks, current_version, process_statements
 from .claims.writer import ClaimWriter
+from .memory import release_free_memory
 from .readers import read_statements
 from .records import Failure, Statement
 
@@ -85,6 +86,10 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
             state: dict | None = None) -> Iterator[StatementResult]:
     """Results in input order; with several workers at most 2 chunks per worker are in flight.
     `state["workers"]` tells how many processes actually ran (1 for a single chunk)."""
+    from .memory import fix_mmap_threshold
+
+    # this process runs the pipelines (one worker) or unpickles and writes every result (several)
+    fix_mmap_threshold()
     state = state if state is not None else {}
     state["workers"] = 1
     # the chunks are those of the single-process run, so the output does not depend on `workers`
@@ -92,9 +97,6 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
     chunks = _chunks(items, chunk_size)
     head = list(itertools.islice(chunks, 2))
     if workers <= 1 or len(head) < 2:
-        from .memory import fix_mmap_threshold
-
-        fix_mmap_threshold()
         # one chunk of input is not worth starting processes that each load the models
         yield from process_statements(itertools.chain(*head, *chunks), chunk_size=chunk_size)
         return
@@ -197,6 +199,8 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
                         store.save_failure(res.failure)
                     else:
                         store.save(res, pipeline_version=version)
+                if done % chunk_size == 0 and run_state["workers"] > 1:
+                    release_free_memory()  # this process unpickles every worker's results
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(claims=summary.claims, failed=len(summary.failures),

@@ -47,6 +47,8 @@ class _Rules:
     nav_final_punct: str
     finite_endings: dict[str, tuple[str, ...]]  # per language
     finite_words: dict[str, frozenset[str]]
+    max_words: int
+    long_break_after: tuple[str, ...]
 
 
 @lru_cache(maxsize=None)
@@ -77,6 +79,8 @@ def _rules() -> _Rules:
         nav_final_punct=cfg["boilerplate"].get("nav_final_punct", ".!?…"),
         finite_endings=endings,
         finite_words=words,
+        max_words=int(sent.get("max_words", 0)),
+        long_break_after=tuple(sent.get("long_break_after", [";", ":", ","])),
     )
 
 
@@ -152,7 +156,38 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         merged.append(sp)
     if rules.fix_enumerations:
         merged = _fix_enumerations(text, merged)
+    if rules.max_words > 0:
+        merged = [piece for sp in merged for piece in _split_long(text, sp, rules)]
     return merged
+
+
+_TOKEN = re.compile(r"\S+")
+
+
+def _split_long(text: str, span: tuple[int, int], rules: _Rules) -> list[tuple[int, int]]:
+    """Cut a run-on "sentence" (a scraped list of 3,700 words without a full stop) into pieces
+    of at most `max_words` words: after the last word ending in the first of `long_break_after`
+    found in a piece's second half, else after exactly `max_words` words. Parsing time and memory
+    grow with the square of sentence length, so one such line would otherwise set a batch run's
+    peak memory."""
+    limit = rules.max_words
+    words = [m.span() for m in _TOKEN.finditer(text, span[0], span[1])]
+    if len(words) <= limit:
+        return [span]
+    pieces: list[tuple[int, int]] = []
+    first = 0
+    while len(words) - first > limit:
+        cut = first + limit - 1  # index of the piece's last word
+        for mark in rules.long_break_after:
+            hit = next((i for i in range(first + limit - 1, first + limit // 2 - 1, -1)
+                        if text[words[i][0]:words[i][1]].endswith(mark)), None)
+            if hit is not None:
+                cut = hit
+                break
+        pieces.append((words[first][0], words[cut][1]))
+        first = cut + 1
+    pieces.append((words[first][0], span[1]))
+    return pieces
 
 
 def _fix_enumerations(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

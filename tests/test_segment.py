@@ -6,7 +6,7 @@ import json
 import pytest
 
 from pipeline.config import shared_data_dir
-from pipeline.segment import boilerplate_rule, paragraph_spans, segment, sentences
+from pipeline.segment import boilerplate_rule, paragraph_spans, segment, sentence_spans, sentences
 
 SEED = shared_data_dir() / "seed" / "decentralization-statement.txt"
 SEED_GOLD = shared_data_dir() / "gold" / "seed.gold.jsonl"
@@ -170,3 +170,31 @@ def test_nav_rule_only_for_a_whole_line():
 def test_empty_text_has_no_paragraphs():
     assert segment("x", "") == []
     assert segment("x", "  \n\n \t") == []
+
+
+def test_run_on_line_is_cut_into_bounded_pieces():
+    """A scraped catalogue line of thousands of words without a full stop must not reach the
+    parsers as one sentence (their memory grows with its square); pieces keep exact offsets and
+    prefer a cut after ';' over a cut after ','."""
+    from pipeline.segment import _rules
+
+    limit = _rules().max_words
+    item = "Аттестация лабораторий по экспертизе качества семян (Стандарт, Регламент, Паспорт); "
+    text = "Государственные услуги: " + item * 400
+    spans = sentence_spans(text)
+    assert len(spans) > 1
+    assert spans[0][0] == 0 and spans[-1][1] == len(text.rstrip())
+    for (a, b), (c, _) in zip(spans, spans[1:]):
+        assert text[b:c].strip() == ""  # nothing lost between pieces
+    for a, b in spans:
+        assert len(text[a:b].split()) <= limit
+        assert text[a:b] == text[a:b].strip()
+    assert all(text[a:b].endswith(";") for a, b in spans[:-1])
+
+
+def test_long_real_sentence_under_the_limit_is_kept_whole():
+    from pipeline.segment import _rules
+
+    words = ["сөз,"] * (_rules().max_words - 1) + ["болады."]
+    text = " ".join(words)
+    assert sentence_spans(text) == [(0, len(text))]

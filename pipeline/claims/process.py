@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Iterable, Iterator, TypeVar
 
 from .. import __version__, config
+from ..memory import release_free_memory
 from ..records import Claim, Failure, Statement
 from . import StatementResult
 
@@ -140,6 +141,7 @@ def process_statements(items: Iterable[Statement | Failure], chunk_size: int = 6
             assign_topics(todo)
         yield from chunk
         chunk.clear()
+        release_free_memory()
 
     for item in items:
         if isinstance(item, Failure):
