@@ -204,6 +204,18 @@ def _datasets():
     return datasets
 
 
+def _read_sizes() -> dict[str, int]:
+    """How much of a tabular file `datasets` turns into Python rows at once (configs/process.toml
+    [input]): its defaults (10 MB of JSON, 10,000 CSV rows, a Parquet row group) make the reading
+    process grow with the file up to that size."""
+    from pipeline import config
+
+    cfg = config.load("process").get("input", {})
+    return {"json_chunk_bytes": int(cfg.get("json_chunk_bytes", 10 << 20)),
+            "csv_chunk_rows": int(cfg.get("csv_chunk_rows", 10_000)),
+            "parquet_batch_rows": int(cfg.get("parquet_batch_rows", 0))}
+
+
 @contextmanager
 def _without_torch_integration():
     """`datasets` imports PyTorch (2 s here) when it builds a streaming dataset, only to share
@@ -251,7 +263,8 @@ def _read_jsonl(path: Path, batch: _Batch) -> Iterator[Item]:
         yield Failure(name, f"cannot read file: {e.strerror or e}", origin=name)
         return
     rows_are_lines = not head.startswith(b"[")
-    load = lambda: _datasets().load_dataset("json", data_files=name, split="train", streaming=True)  # noqa: E731
+    load = lambda: _datasets().load_dataset("json", data_files=name, split="train", streaming=True,  # noqa: E731
+                                            chunksize=_read_sizes()["json_chunk_bytes"])
     with path.open(encoding="utf-8-sig", errors="replace") as lines:
         numbered = ((n, l) for n, l in enumerate(lines, start=1) if l.strip())
         for row in _rows(load, errors):
@@ -287,7 +300,7 @@ def _read_csv(path: Path, batch: _Batch) -> Iterator[Item]:
     converters = {col: str for col in header}
     load = lambda: _datasets().load_dataset(  # noqa: E731
         "csv", data_files=name, split="train", streaming=True, keep_default_na=False,
-        converters=converters, encoding="utf-8-sig")
+        converters=converters, encoding="utf-8-sig", chunksize=_read_sizes()["csv_chunk_rows"])
     for row in _rows(load, errors):
         delivered += 1
         yield batch.record(dict(row), f"{name}:row {delivered}")
@@ -312,7 +325,9 @@ def _read_parquet(path: Path, batch: _Batch) -> Iterator[Item]:
     name = str(path)
     n = 0
     errors: list[BaseException] = []
-    load = lambda: _datasets().load_dataset("parquet", data_files=name, split="train", streaming=True)  # noqa: E731
+    rows = _read_sizes()["parquet_batch_rows"]
+    load = lambda: _datasets().load_dataset("parquet", data_files=name, split="train", streaming=True,  # noqa: E731
+                                            batch_size=rows or None)
     for row in _rows(load, errors):
         n += 1
         yield batch.record(row, f"{name}:row {n}")

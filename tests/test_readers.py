@@ -180,3 +180,26 @@ def test_to_str(value, expected):
 def test_midnight_timestamp_is_a_date():
     assert to_str(dt.datetime(2019, 9, 2)) == "2019-09-02"
     assert to_str(dt.datetime(2019, 9, 2, 10, 30)) == "2019-09-02T10:30:00"
+
+
+def test_small_read_chunks_lose_and_repeat_nothing(tmp_path, monkeypatch):
+    """Large files are turned into rows a bounded piece at a time (configs/process.toml [input]);
+    records that straddle piece boundaries must come through once, in order, with bad lines
+    still named by their line number."""
+    import pipeline.readers as readers
+
+    monkeypatch.setattr(readers, "_read_sizes",
+                        lambda: {"json_chunk_bytes": 300, "csv_chunk_rows": 2, "parquet_batch_rows": 3})
+    recs = [{"id": f"r{i}", "text": (KK if i % 2 else RU) + f" {i}"} for i in range(40)]
+    write_jsonl(tmp_path / "a.jsonl", recs)
+    pd.DataFrame(recs).to_csv(tmp_path / "b.csv", index=False)
+    pd.DataFrame(recs).to_parquet(tmp_path / "c.parquet", row_group_size=40)
+    for name in ("a.jsonl", "b.csv", "c.parquet"):
+        good, bad = split(read_statements([tmp_path / name]))
+        assert not bad
+        assert [(s.id, s.text) for s in good] == [(r["id"], r["text"]) for r in recs], name
+    lines = (tmp_path / "a.jsonl").read_text(encoding="utf-8").splitlines()
+    lines[25] = '{"id": "broken", "text": '
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    good, bad = split(read_statements([tmp_path / "d.jsonl"]))
+    assert len(good) == 39 and [b.record_id for b in bad] == [f"{tmp_path / 'd.jsonl'}:26"]

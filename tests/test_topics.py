@@ -224,3 +224,23 @@ def test_shipped_model_on_the_reference_statement(tmp_path):
     assert res.claims
     share = sum(c.topic == "government_operations" for c in res.claims) / len(res.claims)
     assert share >= 0.9
+
+
+def test_majority_of_three_annotators_replaces_the_owner_label_and_agreement_keeps_the_original():
+    """Adjudication: a side changes only when a strict majority of at least three annotations
+    disagrees with its owner; agreement figures still compare what the annotators wrote."""
+    from pipeline.topics import corpus
+
+    owner = [{"pair_id": "a:1", "kk": "energy", "ru": "energy", "annotator": "llm-batch_r6_0"},
+             {"pair_id": "a:2", "kk": "defense", "ru": "defense", "annotator": "llm-batch_r6_0"},
+             {"pair_id": "a:3", "kk": "health", "ru": "health", "annotator": "llm-batch_r6_0"}]
+    others = [{"pair_id": "a:1", "kk": "environment", "ru": "energy"},   # second opinion
+              {"pair_id": "a:1", "kk": "environment", "ru": "housing"},  # third: kk 2 of 3
+              {"pair_id": "a:2", "kk": "labor", "ru": "defense"},
+              {"pair_id": "a:2", "kk": "culture", "ru": "defense"},      # three different: owner kept
+              {"pair_id": "a:3", "kk": "labor", "ru": "labor"}]          # only two annotations
+    adj = corpus.majority_adjudications(owner, others, why="test")
+    assert [(a["pair_id"], a["side"], a["label"]) for a in adj] == [("a:1", "kk", "environment")]
+    owner[0]["kk_annotated"], owner[0]["kk"] = "energy", "environment"
+    agr = corpus.agreement(owner, others[:1])
+    assert agr["sides"] == 2 and agr["agreement"] == 0.5  # energy/environment, energy/energy

@@ -534,9 +534,11 @@ def make_slovnet_morph(nlp: Language, name: str, model_path: str, navec_path: st
 # --------------------------------------------------------------------------------------------
 
 
-def _cache_lemmatizer(lemmatizer) -> None:
+def _cache_lemmatizer(lemmatizer, max_entries: int) -> None:
     """Memoise spaCy's pymorphy3 lemmatizer on (form, POS, features): pymorphy parsing is the
-    slowest step and running text repeats forms a lot."""
+    slowest step and running text repeats forms a lot. The cache is emptied when it holds
+    `max_entries`: a long batch run meets ever new forms, and an unbounded (or very large) cache
+    is memory that grows with the corpus."""
     inner = lemmatizer.lemmatize
     cache: dict[tuple[int, int, int], list[str]] = {}
 
@@ -544,7 +546,7 @@ def _cache_lemmatizer(lemmatizer) -> None:
         key = (token.orth, token.pos, token.morph.key)
         out = cache.get(key)
         if out is None:
-            if len(cache) > 200_000:
+            if len(cache) >= max_entries:
                 cache.clear()
             out = cache[key] = inner(token)
         return out
@@ -1088,7 +1090,7 @@ def load_ru(cfg: dict[str, Any] | None = None) -> Language:
                 "ud_fixes": bool(cfg["morph"].get("ud_fixes", True))})
         elif comp == "lemmatizer":
             lem = nlp.add_pipe("lemmatizer", config={"mode": cfg["lemmatizer"].get("mode", "pymorphy3")})
-            _cache_lemmatizer(lem)
+            _cache_lemmatizer(lem, int(cfg["lemmatizer"].get("cache_size", 20_000)))
             if cfg["lemmatizer"].get("fixes", True):
                 nlp.add_pipe("polclaims_lemma_fixes")
             if cfg["morph"].get("pron_type", False):

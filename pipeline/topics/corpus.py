@@ -202,35 +202,19 @@ def select_for_labelling(per_source_cap: dict[str, int] | None = None, seed: int
 
 def merge_annotations(batch_files: list[Path], batches_dir: Path) -> tuple[list[dict], list[dict]]:
     """Annotator outputs -> (labels, second_opinions). A pair's label comes from the batch that
-    owns it (first batch listing it in document order); the copy in the neighbouring batch is the
-    second opinion used for the agreement figures."""
-    from pipeline.topics.codes import valid_codes
-
-    codes = valid_codes() | {"none"}
-    # batches show texts cut at 700 characters; the texts, not the ids, identify the pair
-    # (ids of an older naming could collide)
-    by_text = {(p.kk[:700], p.ru[:700]): p for p in read_pairs()}
+    owns it (first batch listing it in sorted batch order); the copies in other batches are the
+    second opinions used for the agreement figures and for adjudication."""
     labels: dict[str, dict] = {}
     second: list[dict] = []
-    for bf in sorted(batch_files):
-        batch = bf.name.split(".")[0]
-        inputs = [json.loads(l) for l in (batches_dir / f"{batch}.jsonl").open(encoding="utf-8")]
-        outputs = [json.loads(l) for l in bf.open(encoding="utf-8") if l.strip()]
-        if [i["pair_id"] for i in inputs] != [o["pair_id"] for o in outputs]:
-            raise ValueError(f"{bf}: records do not match the batch's pairs one to one, in order")
-        for inp, o in zip(inputs, outputs):
-            pair = by_text[(inp["kk"], inp["ru"])]
-            pid = pair.pair_id
-            for lang in ("kk", "ru"):
-                if o.get(lang) not in codes:
-                    raise ValueError(f"{bf}: {pid}: {lang} label {o.get(lang)!r} is not a topic code")
-            kk_hash, ru_hash = pair.hashes
-            rec = {"pair_id": pid, "kk": o["kk"], "ru": o["ru"], "kk_sha1": kk_hash, "ru_sha1": ru_hash,
-                   "annotator": f"llm-{batch}"}
-            if pid in labels:
-                second.append(rec)
-            else:
-                labels[pid] = rec
+    for ann in read_annotations(batch_files, batches_dir):
+        pair = ann.pop("pair")
+        kk_hash, ru_hash = pair.hashes
+        rec = {"pair_id": pair.pair_id, "kk": ann["kk"], "ru": ann["ru"], "kk_sha1": kk_hash, "ru_sha1": ru_hash,
+               "annotator": ann["annotator"]}
+        if pair.pair_id in labels:
+            second.append(rec)
+        else:
+            labels[pair.pair_id] = rec
     return list(labels.values()), second
 
 
@@ -242,11 +226,61 @@ def agreement(labels: list[dict], second: list[dict]) -> dict:
     a, b = [], []
     for r in second:
         for lang in ("kk", "ru"):
-            a.append(first[r["pair_id"]][lang])
+            # the owner's own label, not the one adjudication may have put in its place
+            owner = first[r["pair_id"]]
+            a.append(owner.get(f"{lang}_annotated", owner[lang]))
             b.append(r[lang])
     same = sum(x == y for x, y in zip(a, b))
     return {"pairs": len(second), "sides": len(a), "agreement": round(same / len(a), 4) if a else None,
             "cohen_kappa": round(float(cohen_kappa_score(a, b)), 4) if a else None}
+
+
+def read_annotations(files: list[Path], batches_dir: Path) -> list[dict]:
+    """Annotator outputs checked against their batches: [{"pair_id", "kk", "ru", "annotator"}]."""
+    from pipeline.topics.codes import valid_codes
+
+    codes = valid_codes() | {"none"}
+    # batches show texts cut at 700 characters; the texts, not the ids, identify the pair
+    # (ids of an older naming could collide)
+    by_text = {(p.kk[:700], p.ru[:700]): p for p in read_pairs()}
+    out = []
+    for bf in sorted(files):
+        batch = bf.name.split(".")[0]
+        inputs = [json.loads(l) for l in (batches_dir / f"{batch}.jsonl").open(encoding="utf-8")]
+        outputs = [json.loads(l) for l in bf.open(encoding="utf-8") if l.strip()]
+        if [i["pair_id"] for i in inputs] != [o["pair_id"] for o in outputs]:
+            raise ValueError(f"{bf}: records do not match the batch's pairs one to one, in order")
+        for inp, o in zip(inputs, outputs):
+            pair = by_text[(inp["kk"], inp["ru"])]
+            for lang in ("kk", "ru"):
+                if o.get(lang) not in codes:
+                    raise ValueError(f"{bf}: {pair.pair_id}: {lang} label {o.get(lang)!r} is not a topic code")
+            out.append({"pair_id": pair.pair_id, "kk": o["kk"], "ru": o["ru"], "annotator": f"llm-{batch}",
+                        "pair": pair})
+    return out
+
+
+def majority_adjudications(labels: list[dict], others: list[dict], why: str) -> list[dict]:
+    """Where at least three annotations of a side exist (owner, second, third opinion) and a
+    strict majority of them disagrees with the owner, the majority label replaces it."""
+    from collections import Counter
+
+    votes: dict[tuple[str, str], list[str]] = {}
+    for r in others:
+        for lang in ("kk", "ru"):
+            votes.setdefault((r["pair_id"], lang), []).append(r[lang])
+    out = []
+    for rec in labels:
+        for lang in ("kk", "ru"):
+            extra = votes.get((rec["pair_id"], lang), [])
+            own = rec.get(f"{lang}_annotated", rec[lang])
+            if len(extra) < 2:
+                continue
+            label, n = Counter([own, *extra]).most_common(1)[0]
+            if label != own and n > (1 + len(extra)) / 2:
+                out.append({"pair_id": rec["pair_id"], "side": lang, "label": label,
+                            "annotator": rec["annotator"], "why": why})
+    return out
 
 
 def write_training_file(out: Path, labels_path: Path | None = None) -> dict:
@@ -287,8 +321,71 @@ def stats(directory: Path) -> dict:
     }
 
 
+def merge_into(batch_dir: Path, out_dir: Path) -> tuple[list[dict], list[dict]]:
+    """Annotator batches + out_dir/adjudications.jsonl -> out_dir/labels.jsonl, second_opinions.jsonl."""
+    labels, second = merge_annotations(sorted(batch_dir.glob("batch_*.labels.jsonl")), batch_dir)
+    adj_path = out_dir / "adjudications.jsonl"
+    if adj_path.exists():
+        by_id = {r["pair_id"]: r for r in labels}
+        for adj in load_labels(adj_path):
+            rec = by_id[adj["pair_id"]]
+            rec.setdefault(f"{adj['side']}_annotated", rec[adj["side"]])
+            rec[adj["side"]] = adj["label"]
+            rec["adjudicated"] = adj["why"]
+    for name, recs in (("labels.jsonl", labels), ("second_opinions.jsonl", second)):
+        with open(out_dir / name, "w", encoding="utf-8") as fh:
+            for r in recs:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return labels, second
+
+
+def disagreement_batches(out_dir: Path, batch_dir: Path, rounds: set[str], prefix: str, n: int,
+                         seed: int = 7) -> list[Path]:
+    """Third-opinion batches: every pair of the given rounds whose owner and second annotator
+    disagree on a side (texts only: the annotator sees neither earlier label)."""
+    import random
+
+    labels = load_labels(out_dir / "labels.jsonl")
+    owner = {r["pair_id"]: r for r in labels}
+    pairs = {p.pair_id: p for p in read_pairs()}
+    todo = []
+    for r in load_labels(out_dir / "second_opinions.jsonl"):
+        o = owner[r["pair_id"]]
+        if annotation_round(o["annotator"]) not in rounds or r["pair_id"] in todo:
+            continue
+        if any(o.get(f"{lang}_annotated", o[lang]) != r[lang] for lang in ("kk", "ru")):
+            todo.append(r["pair_id"])
+    random.Random(seed).shuffle(todo)
+    size = max(1, -(-len(todo) // n))
+    paths = []
+    for i in range(0, len(todo), size):
+        path = batch_dir / f"{prefix}_{len(paths)}.jsonl"
+        with open(path, "w", encoding="utf-8") as fh:
+            for pid in todo[i:i + size]:
+                p = pairs[pid]
+                fh.write(json.dumps({"pair_id": pid, "kk": p.kk[:700], "ru": p.ru[:700]}, ensure_ascii=False) + "\n")
+        paths.append(path)
+    return paths
+
+
+def adjudicate(out_dir: Path, batch_dir: Path, prefix: str, why: str) -> list[dict]:
+    """Majority of owner, second and third opinions (`prefix`_*.labels.jsonl) ->
+    out_dir/adjudications.jsonl (earlier records for the same sides are replaced)."""
+    labels = load_labels(out_dir / "labels.jsonl")
+    third = read_annotations(sorted(batch_dir.glob(f"{prefix}_*.labels.jsonl")), batch_dir)
+    new = majority_adjudications(labels, load_labels(out_dir / "second_opinions.jsonl") + third, why)
+    adj_path = out_dir / "adjudications.jsonl"
+    old = load_labels(adj_path) if adj_path.exists() else []
+    keys = {(a["pair_id"], a["side"]) for a in new}
+    with open(adj_path, "w", encoding="utf-8") as fh:
+        for a in [a for a in old if (a["pair_id"], a["side"]) not in keys] + new:
+            fh.write(json.dumps(a, ensure_ascii=False) + "\n")
+    return new
+
+
 def main(argv: list[str] | None = None) -> None:
-    """python -m pipeline.topics.corpus build OUT.jsonl | stats | merge BATCH_DIR"""
+    """python -m pipeline.topics.corpus build OUT.jsonl | stats | merge BATCH_DIR |
+    disagreements BATCH_DIR | adjudicate BATCH_DIR"""
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m pipeline.topics.corpus", description=__doc__.split("\n")[0])
@@ -299,29 +396,34 @@ def main(argv: list[str] | None = None) -> None:
     st.add_argument("--dir", type=Path, default=config.resolve_path("data/topics"))
     m = sub.add_parser("merge", help="annotator outputs -> data/topics/labels.jsonl + second_opinions.jsonl")
     m.add_argument("batch_dir", type=Path)
-    m.add_argument("--out-dir", type=Path, default=config.resolve_path("data/topics"))
+    d = sub.add_parser("disagreements", help="third-opinion batches for the pairs whose two annotators disagree")
+    d.add_argument("batch_dir", type=Path)
+    d.add_argument("--rounds", required=True, help="comma-separated rounds of the owners, e.g. 5,6")
+    d.add_argument("--prefix", required=True, help="batch name prefix, e.g. adj_r6")
+    d.add_argument("--batches", type=int, default=2)
+    a = sub.add_parser("adjudicate", help="majority of three annotators -> adjudications.jsonl, then merge")
+    a.add_argument("batch_dir", type=Path)
+    a.add_argument("--prefix", required=True, help="the third-opinion batches' prefix")
+    a.add_argument("--why", required=True, help="the reason recorded with each changed label")
+    for sp in (m, d, a):
+        sp.add_argument("--out-dir", type=Path, default=config.resolve_path("data/topics"))
     args = ap.parse_args(argv)
     if args.cmd == "stats":
         print(json.dumps(stats(args.dir), ensure_ascii=False, indent=1))
-        return
-    if args.cmd == "build":
+    elif args.cmd == "build":
         res = write_training_file(args.out)
         for p in res["problems"]:
             print(f"SKIPPED {p['pair_id']}: {p['reason']}")
         print(f"{res['examples']} labelled texts written to {res['out']}")
+    elif args.cmd == "disagreements":
+        for path in disagreement_batches(args.out_dir, args.batch_dir, set(args.rounds.split(",")),
+                                         args.prefix, args.batches):
+            print(f"{path}: {sum(1 for _ in path.open(encoding='utf-8'))} pairs")
     else:
-        labels, second = merge_annotations(sorted(args.batch_dir.glob("batch_*.labels.jsonl")), args.batch_dir)
-        adj_path = args.out_dir / "adjudications.jsonl"
-        if adj_path.exists():
-            by_id = {r["pair_id"]: r for r in labels}
-            for adj in load_labels(adj_path):
-                rec = by_id[adj["pair_id"]]
-                rec[adj["side"]] = adj["label"]
-                rec["adjudicated"] = adj["why"]
-        for name, recs in (("labels.jsonl", labels), ("second_opinions.jsonl", second)):
-            with open(args.out_dir / name, "w", encoding="utf-8") as fh:
-                for r in recs:
-                    fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        if args.cmd == "adjudicate":
+            changed = adjudicate(args.out_dir, args.batch_dir, args.prefix, args.why)
+            print(f"{len(changed)} sides set to the majority label")
+        labels, second = merge_into(args.batch_dir, args.out_dir)
         print(f"{len(labels)} labelled pairs, {len(second)} second opinions; agreement {agreement(labels, second)}")
 
 
