@@ -22,7 +22,7 @@ from typing import Iterable, Iterator
 from .claims import StatementResult
 from .claims.process import chunks as _chunks, current_version, process_statements
 from .claims.writer import ClaimWriter
-from .memory import release_free_memory
+from .memory import fix_mmap_threshold, release_free_memory
 from .readers import read_statements
 from .records import Failure, Statement
 
@@ -69,7 +69,6 @@ class Summary:
 # ---- workers ---------------------------------------------------------------------------------
 def _worker_init() -> None:
     """Each worker loads both language pipelines once and keeps them for all its chunks."""
-    from .memory import fix_mmap_threshold
     from .nlp import get_pipeline
 
     fix_mmap_threshold()
@@ -86,8 +85,6 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
             state: dict | None = None) -> Iterator[StatementResult]:
     """Results in input order; with several workers at most 2 chunks per worker are in flight.
     `state["workers"]` tells how many processes actually ran (1 for a single chunk)."""
-    from .memory import fix_mmap_threshold
-
     # this process runs the pipelines (one worker) or unpickles and writes every result (several)
     fix_mmap_threshold()
     state = state if state is not None else {}

@@ -218,6 +218,11 @@ def merge_annotations(batch_files: list[Path], batches_dir: Path) -> tuple[list[
     return list(labels.values()), second
 
 
+def annotated_label(rec: dict, lang: str) -> str:
+    """What the owner of a label record wrote for side `lang`, before any adjudication."""
+    return rec.get(f"{lang}_annotated", rec[lang])
+
+
 def agreement(labels: list[dict], second: list[dict]) -> dict:
     """Observed agreement and Cohen's kappa between owner and second annotator, per side."""
     from sklearn.metrics import cohen_kappa_score
@@ -227,8 +232,7 @@ def agreement(labels: list[dict], second: list[dict]) -> dict:
     for r in second:
         for lang in ("kk", "ru"):
             # the owner's own label, not the one adjudication may have put in its place
-            owner = first[r["pair_id"]]
-            a.append(owner.get(f"{lang}_annotated", owner[lang]))
+            a.append(annotated_label(first[r["pair_id"]], lang))
             b.append(r[lang])
     same = sum(x == y for x, y in zip(a, b))
     return {"pairs": len(second), "sides": len(a), "agreement": round(same / len(a), 4) if a else None,
@@ -273,9 +277,9 @@ def majority_adjudications(labels: list[dict], others: list[dict], why: str) -> 
     for rec in labels:
         for lang in ("kk", "ru"):
             extra = votes.get((rec["pair_id"], lang), [])
-            own = rec.get(f"{lang}_annotated", rec[lang])
             if len(extra) < 2:
                 continue
+            own = annotated_label(rec, lang)
             label, n = Counter([own, *extra]).most_common(1)[0]
             if label != own and n > (1 + len(extra)) / 2:
                 out.append({"pair_id": rec["pair_id"], "side": lang, "label": label,
@@ -353,7 +357,7 @@ def disagreement_batches(out_dir: Path, batch_dir: Path, rounds: set[str], prefi
         o = owner[r["pair_id"]]
         if annotation_round(o["annotator"]) not in rounds or r["pair_id"] in todo:
             continue
-        if any(o.get(f"{lang}_annotated", o[lang]) != r[lang] for lang in ("kk", "ru")):
+        if any(annotated_label(o, lang) != r[lang] for lang in ("kk", "ru")):
             todo.append(r["pair_id"])
     random.Random(seed).shuffle(todo)
     size = max(1, -(-len(todo) // n))
