@@ -27,7 +27,7 @@ def _settings() -> dict:
     return config.load("process").get("memory", {})
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=None)  # two names: mallopt, malloc_trim
 def _libc_function(name: str):
     """glibc's `name`, or None (another C library, or none found)."""
     try:
