@@ -190,7 +190,7 @@ def test_labels_join_the_corpus_and_keep_gold_texts_out():
     labels = corpus.load_labels(PROJECT_ROOT / "data" / "topics" / "labels.jsonl")
     examples, problems = corpus.join_labels(labels)
     assert problems == []
-    both = sum(1 for r in labels if r["kk"] != "none" and r["ru"] != "none")
+    both = sum(1 for r in labels if corpus.sides(r) == ("kk", "ru") and r["kk"] != "none" and r["ru"] != "none")
     assert both >= 1500
     gold = corpus.gold_texts()
     texts = {e["text"].lower() for e in examples}
@@ -244,3 +244,34 @@ def test_majority_of_three_annotators_replaces_the_owner_label_and_agreement_kee
     owner[0]["kk_annotated"], owner[0]["kk"] = "energy", "environment"
     agr = corpus.agreement(owner, others[:1])
     assert agr["sides"] == 2 and agr["agreement"] == 0.5  # energy/environment, energy/energy
+
+
+def test_single_language_sentences_carry_one_labelled_side(tmp_path, monkeypatch):
+    """A KazNERD-style sentence source (configs/topics.toml [default_corpus.sentences]) gives
+    units with one side: its label joins the text once, its empty side never counts as a
+    label, in agreement or in adjudication."""
+    from pipeline import config
+    from pipeline.topics import corpus
+
+    (tmp_path / "ner").mkdir()
+    (tmp_path / "ner" / "s.txt").write_text("Әскер O\nжаттығуы O\nбасталды O\n\nБіз O\nэкспорт O\n", encoding="utf-8")
+    monkeypatch.setattr(config, "shared_data_dir", lambda: tmp_path)
+    sources = {"ner-s": {"file": "ner/s.txt", "format": "iob", "lang": "kk"}}
+    units = list(corpus.read_sentences(sources))
+    assert [(u.pair_id, u.kk, u.ru) for u in units] == [("ner-s:1", "Әскер жаттығуы басталды", ""),
+                                                         ("ner-s:2", "Біз экспорт", "")]
+    assert corpus.sides(units[0]) == ("kk",)
+    assert not corpus.overlaps_gold(units[0], ["some gold text that shares nothing"])
+    monkeypatch.setattr(corpus, "read_units", lambda directory=None: iter(units))
+    kk_hash, ru_hash = units[0].hashes
+    owner = [{"pair_id": "ner-s:1", "kk": "defense", "ru": None, "kk_sha1": kk_hash, "ru_sha1": ru_hash,
+              "annotator": "llm-batch_r8_0"}]
+    examples, problems = corpus.join_labels(owner)
+    assert problems == [] and [(e["lang"], e["label"], e["corpus"]) for e in examples] == [
+        ("kk", "defense", "single-language")]
+    others = [{"pair_id": "ner-s:1", "kk": "culture", "ru": None}, {"pair_id": "ner-s:1", "kk": "culture", "ru": None}]
+    assert corpus.agreement(owner, others[:1])["sides"] == 1
+    adj = corpus.majority_adjudications(owner, others, why="test")
+    assert [(a["side"], a["label"]) for a in adj] == [("kk", "culture")]
+    with pytest.raises(ValueError, match="not supported"):
+        list(corpus.read_sentences({"x": {"file": "ner/s.txt", "format": "csv", "lang": "kk"}}))

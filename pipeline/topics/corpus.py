@@ -90,6 +90,40 @@ def read_pairs(directory: Path | None = None) -> Iterator[Pair]:
                        _WS.sub(" ", kk).strip(), _WS.sub(" ", ru).strip())
 
 
+def read_sentences(sources: dict | None = None) -> Iterator[Pair]:
+    """Single-language sentences labelled like one side of a pair (the other side empty):
+    the `[default_corpus.sentences]` sources of configs/topics.toml, ids "<name>:<n>" (n from 1).
+    A source whose file is absent (a clone without ../shared) yields nothing."""
+    if sources is None:
+        sources = config.load("topics").get("default_corpus", {}).get("sentences", {})
+    for name, src in sorted(sources.items()):
+        path = config.shared_data_dir() / src["file"]
+        if not path.exists():
+            continue
+        if src.get("format", "iob") != "iob":
+            raise ValueError(f"configs/topics.toml sentences.{name}: format {src['format']!r} is not supported (iob)")
+        from pipeline.training.kk_stanza import read_iob
+
+        for i, sent in enumerate(read_iob(path), start=1):
+            text = " ".join(w for w, _ in sent)
+            kk, ru = (text, "") if src["lang"] == "kk" else ("", text)
+            yield Pair(f"{name}:{i}", src["file"] if kk else "", "" if kk else src["file"], i, kk, ru)
+
+
+def read_units(directory: Path | None = None) -> Iterator[Pair]:
+    """Everything a label can point at: the parallel pairs, then the single-language sentences."""
+    yield from read_pairs(directory)
+    yield from read_sentences()
+
+
+def sides(pair_or_rec: "Pair | dict") -> tuple[str, ...]:
+    """The sides that carry a label: both for a pair, one for a single-language sentence
+    (its other side is empty text, or a null label)."""
+    if isinstance(pair_or_rec, Pair):
+        return tuple(lang for lang in ("kk", "ru") if getattr(pair_or_rec, lang))
+    return tuple(lang for lang in ("kk", "ru") if pair_or_rec.get(lang) is not None)
+
+
 def _norm(text: str) -> str:
     return _WS.sub(" ", text).strip().lower()
 
@@ -111,7 +145,7 @@ def gold_texts() -> list[str]:
 
 def overlaps_gold(pair: Pair, gold: list[str], probe: int = 60) -> bool:
     """True when either side contains a dev gold text or a gold text contains it."""
-    sides = (_norm(pair.kk), _norm(pair.ru))
+    sides = [_norm(t) for t in (pair.kk, pair.ru) if t]
     for g in gold:
         key = g[:probe]
         for side in sides:
@@ -157,7 +191,7 @@ def join_labels(labels: Iterable[dict], directory: Path | None = None, keep_none
     """Attach texts to labels; returns (examples, problems). One example per labelled side:
     {"id", "pair_id", "lang", "text", "label", "source", "round"}. A side whose text no longer matches its
     hash is a problem, as is a label for a line the corpus does not have."""
-    pairs = {p.pair_id: p for p in read_pairs(directory)}
+    pairs = {p.pair_id: p for p in read_units(directory)}
     examples, problems = [], []
     for rec in labels:
         pair = pairs.get(rec["pair_id"])
@@ -167,13 +201,14 @@ def join_labels(labels: Iterable[dict], directory: Path | None = None, keep_none
         kk_hash, ru_hash = pair.hashes
         for lang, text, h in (("kk", pair.kk, kk_hash), ("ru", pair.ru, ru_hash)):
             label = rec.get(lang)
-            if label is None or (label == "none" and not keep_none):
+            if label is None or not text or (label == "none" and not keep_none):
                 continue
             if rec.get(f"{lang}_sha1") != h:
                 problems.append({"pair_id": rec["pair_id"], "reason": f"{lang} text changed (hash mismatch)"})
                 continue
             examples.append({"id": f"{rec['pair_id']}:{lang}", "pair_id": rec["pair_id"], "lang": lang,
                              "text": text, "label": label, "source": rec["pair_id"].split(":")[0],
+                             "corpus": "parallel" if pair.kk and pair.ru else "single-language",
                              "round": annotation_round(rec.get("annotator", ""))})
     return examples, problems
 
@@ -230,7 +265,7 @@ def agreement(labels: list[dict], second: list[dict]) -> dict:
     first = {r["pair_id"]: r for r in labels}
     a, b = [], []
     for r in second:
-        for lang in ("kk", "ru"):
+        for lang in sides(r):
             # the owner's own label, not the one adjudication may have put in its place
             a.append(annotated_label(first[r["pair_id"]], lang))
             b.append(r[lang])
@@ -246,7 +281,7 @@ def read_annotations(files: list[Path], batches_dir: Path) -> list[dict]:
     codes = valid_codes() | {"none"}
     # batches show texts cut at 700 characters; the texts, not the ids, identify the pair
     # (ids of an older naming could collide)
-    by_text = {(p.kk[:700], p.ru[:700]): p for p in read_pairs()}
+    by_text = {(p.kk[:700], p.ru[:700]): p for p in read_units()}
     out = []
     for bf in sorted(files):
         batch = bf.name.split(".")[0]
@@ -256,11 +291,14 @@ def read_annotations(files: list[Path], batches_dir: Path) -> list[dict]:
             raise ValueError(f"{bf}: records do not match the batch's pairs one to one, in order")
         for inp, o in zip(inputs, outputs):
             pair = by_text[(inp["kk"], inp["ru"])]
-            for lang in ("kk", "ru"):
+            labelled = sides(pair)
+            for lang in labelled:
                 if o.get(lang) not in codes:
                     raise ValueError(f"{bf}: {pair.pair_id}: {lang} label {o.get(lang)!r} is not a topic code")
-            out.append({"pair_id": pair.pair_id, "kk": o["kk"], "ru": o["ru"], "annotator": f"llm-{batch}",
-                        "pair": pair})
+            # a single-language sentence's empty side has no label, whatever the annotator wrote
+            out.append({"pair_id": pair.pair_id, **{lang: o.get(lang) if lang in labelled else None
+                                                    for lang in ("kk", "ru")},
+                        "annotator": f"llm-{batch}", "pair": pair})
     return out
 
 
@@ -271,11 +309,11 @@ def majority_adjudications(labels: list[dict], others: list[dict], why: str) -> 
 
     votes: dict[tuple[str, str], list[str]] = {}
     for r in others:
-        for lang in ("kk", "ru"):
+        for lang in sides(r):
             votes.setdefault((r["pair_id"], lang), []).append(r[lang])
     out = []
     for rec in labels:
-        for lang in ("kk", "ru"):
+        for lang in sides(rec):
             extra = votes.get((rec["pair_id"], lang), [])
             if len(extra) < 2:
                 continue
@@ -304,15 +342,17 @@ def stats(directory: Path) -> dict:
 
     labels = load_labels(directory / "labels.jsonl")
     second = load_labels(directory / "second_opinions.jsonl")
-    sides = Counter(r[lang] for r in labels for lang in ("kk", "ru"))
-    topical = {k: v for k, v in sides.items() if k != "none"}
+    by_label = Counter(r[lang] for r in labels for lang in sides(r))
+    topical = {k: v for k, v in by_label.items() if k != "none"}
+    pairs = [r for r in labels if len(sides(r)) == 2]
     owner_round = {r["pair_id"]: annotation_round(r.get("annotator", "")) for r in labels}
     return {
-        "labelled_pairs": len(labels),
-        "pairs_both_sides_topical": sum(1 for r in labels if r["kk"] != "none" and r["ru"] != "none"),
-        "pairs_sides_differ": sum(1 for r in labels if r["kk"] != r["ru"]),
+        "labelled_pairs": len(pairs),
+        "labelled_single_sentences": len(labels) - len(pairs),
+        "pairs_both_sides_topical": sum(1 for r in pairs if r["kk"] != "none" and r["ru"] != "none"),
+        "pairs_sides_differ": sum(1 for r in pairs if r["kk"] != r["ru"]),
         "labelled_sides_topical": sum(topical.values()),
-        "sides_none": sides.get("none", 0),
+        "sides_none": by_label.get("none", 0),
         "by_source": dict(Counter(r["pair_id"].split(":")[0] for r in labels).most_common()),
         "label_counts": dict(sorted(topical.items(), key=lambda kv: -kv[1])),
         "imbalance_largest_to_smallest": round(max(topical.values()) / min(topical.values()), 1),
@@ -351,13 +391,13 @@ def disagreement_batches(out_dir: Path, batch_dir: Path, rounds: set[str], prefi
 
     labels = load_labels(out_dir / "labels.jsonl")
     owner = {r["pair_id"]: r for r in labels}
-    pairs = {p.pair_id: p for p in read_pairs()}
+    pairs = {p.pair_id: p for p in read_units()}
     todo = []
     for r in load_labels(out_dir / "second_opinions.jsonl"):
         o = owner[r["pair_id"]]
         if annotation_round(o["annotator"]) not in rounds or r["pair_id"] in todo:
             continue
-        if any(annotated_label(o, lang) != r[lang] for lang in ("kk", "ru")):
+        if any(annotated_label(o, lang) != r[lang] for lang in sides(r)):
             todo.append(r["pair_id"])
     random.Random(seed).shuffle(todo)
     size = max(1, -(-len(todo) // n))
