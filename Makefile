@@ -48,11 +48,11 @@ train-kk: install
 
 # The default topic model (models/topics): join data/topics/labels.jsonl with the parallel corpus
 # texts, cross-validate, fit, score on the dev gold topics (about 2-3 minutes on 2 cores).
-TOPICS_NOTE := Training data: data/topics/labels.jsonl (the project's labels, see data/topics/README.md) joined with the texts of ../shared/data/parallel_kk_ru (apertium/apertium-kaz-rus, GPL-3.0) by python -m pipeline.topics.corpus build; dev and reference-statement gold texts are excluded. Rebuild everything with make train-topics.
+TOPICS_NOTE := Training data: data/topics/labels.jsonl (the project's labels, see data/topics/README.md) joined with the texts of ../shared/data/parallel_kk_ru (apertium/apertium-kaz-rus, GPL-3.0) and of KazNERD sentences (IS2AI/KazNERD, CC BY 4.0; Kazakh only, round 8) by python -m pipeline.topics.corpus build; dev and reference-statement gold texts are excluded. Rebuild everything with make train-topics.
 train-topics: install
 	$(BIN)/python -m pipeline.topics.corpus build build/topics/corpus.jsonl
 	$(BIN)/polclaims train topics build/topics/corpus.jsonl --text-col text --label-col label \
-	  --group-col pair_id --lang-col lang --by-col round --out models/topics --eval-gold $(SHARED)/gold/dev.gold.jsonl \
+	  --group-col pair_id --lang-col lang --by-col corpus --by-col round --out models/topics --eval-gold $(SHARED)/gold/dev.gold.jsonl \
 	  --note "$(TOPICS_NOTE)"
 
 # The Russian UD adapter (models/ru_adapter): trained on the UD Russian dev files, scored on the tests.

@@ -468,7 +468,9 @@ def main(argv: list[str] | None = None) -> None:
             changed = adjudicate(args.out_dir, args.batch_dir, args.prefix, args.why)
             print(f"{len(changed)} sides set to the majority label")
         labels, second = merge_into(args.batch_dir, args.out_dir)
-        print(f"{len(labels)} labelled pairs, {len(second)} second opinions; agreement {agreement(labels, second)}")
+        n_pairs = sum(1 for r in labels if len(sides(r)) == 2)
+        print(f"{n_pairs} labelled pairs, {len(labels) - n_pairs} single-language sentences, {len(second)} "
+              f"second opinions; agreement {agreement(labels, second)}")
 
 
 if __name__ == "__main__":
