@@ -95,3 +95,15 @@ def test_ner_accuracy_on_kaznerd_test_part():
 
     res = evaluate_kk_ner(DATA / "kaznerd" / "IOB2_test-part.txt", limit=300)
     assert res["f1"] >= 60
+
+
+def test_a_configured_character_lm_that_is_missing_is_named():
+    """A tagger trained with character LMs cannot run without them: a config naming one that is
+    not there fails with the path and the rebuild command, not deep inside Stanza."""
+    from pipeline.config import load
+    from pipeline.nlp.kk import load_stanza
+
+    cfg = load("nlp_kk")
+    cfg["models"] = {**cfg["models"], "charlm_forward": "no_such_charlm.pt"}
+    with pytest.raises(FileNotFoundError, match="no_such_charlm.pt.*polclaims train kk"):
+        load_stanza(cfg, ["tokenize", "pos"])

@@ -80,6 +80,16 @@ def load_stanza(cfg: dict, processors: list[str], **extra):
         kwargs[f"{proc}_model_path"] = str(path)
         if proc in ("pos", "depparse", "ner"):
             kwargs[f"{proc}_pretrain_path"] = str(mdir / files["pretrain"])
+    for direction in ("forward", "backward"):
+        if not files.get(f"charlm_{direction}"):
+            continue
+        path = mdir / files[f"charlm_{direction}"]
+        if not path.exists():
+            raise FileNotFoundError(f"Kazakh {direction} character LM not found at {path}; "
+                                    "rebuild with `polclaims train kk`")
+        # only the components trained with it read it (the others ignore the path)
+        for proc in set(processors) & {"pos", "lemma", "depparse"}:
+            kwargs[f"{proc}_{direction}_charlm_path"] = str(path)
     return stanza.Pipeline(
         lang="kk", dir=str(mdir), processors=",".join(processors), download_method=None,
         resources_filepath=str(mdir / "resources.json"), allow_unknown_language=True, use_gpu=False,

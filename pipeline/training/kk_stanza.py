@@ -15,12 +15,13 @@ import sys
 import time
 import tomllib
 from pathlib import Path
+from typing import Iterator
 
 from ..conllu import read_conllu_blocks
 
 log = logging.getLogger("polclaims.train.kk")
 
-STEPS = ("split", "vectors", "tokenize", "mwt", "pos", "lemma", "depparse", "ner", "evaluate")
+STEPS = ("split", "vectors", "charlm", "tokenize", "mwt", "pos", "lemma", "depparse", "ner", "evaluate")
 
 
 def split_ktb(cfg: dict, data_root: Path, work: Path) -> dict[str, Path]:
@@ -86,11 +87,8 @@ def read_iob(path: Path) -> list[list[tuple[str, str]]]:
 _TOKEN_RE = re.compile(r"\w+(?:[-']\w+)*|[^\w\s]", re.UNICODE)
 
 
-def kazakh_corpus(cfg: dict, data_root: Path, splits: dict[str, Path]) -> list[list[str]]:
-    """Unlabelled Kazakh sentences for word vectors; never the KTB test split."""
-    sents: list[list[str]] = []
-    for key in ("kaznerd_train", "kaznerd_eval"):
-        sents.extend([w for w, _ in s] for s in read_iob(data_root / cfg["data"][key]))
+def _parallel_kk_lines(cfg: dict, data_root: Path) -> Iterator[str]:
+    """Lines of the Kazakh files of the parallel corpus (TMX markup removed)."""
     pdir = data_root / cfg["data"]["parallel_dir"]
     for f in sorted(pdir.iterdir()):
         name = f.name.lower()
@@ -99,13 +97,52 @@ def kazakh_corpus(cfg: dict, data_root: Path, splits: dict[str, Path]) -> list[l
         text = f.read_text(encoding="utf-8", errors="replace")
         if name.endswith(".tmx"):
             text = re.sub(r"<[^>]+>", "\n", text)
-        for line in text.splitlines():
-            toks = _TOKEN_RE.findall(line)
-            if len(toks) >= 3:
-                sents.append(toks)
+        yield from text.splitlines()
+
+
+def kazakh_corpus(cfg: dict, data_root: Path, splits: dict[str, Path]) -> list[list[str]]:
+    """Unlabelled Kazakh sentences for word vectors; never the KTB test split."""
+    sents: list[list[str]] = []
+    for key in ("kaznerd_train", "kaznerd_eval"):
+        sents.extend([w for w, _ in s] for s in read_iob(data_root / cfg["data"][key]))
+    for line in _parallel_kk_lines(cfg, data_root):
+        toks = _TOKEN_RE.findall(line)
+        if len(toks) >= 3:
+            sents.append(toks)
     for split in ("train", "dev"):
         sents.extend(conllu_words(splits[split]))
     return sents
+
+
+def conllu_texts(path: Path) -> list[str]:
+    """The `# text` lines of a CoNLL-U file: the raw sentences."""
+    prefix = "# text = "
+    return [line[len(prefix):].strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.startswith(prefix)]
+
+
+def train_charlm(cfg: dict, data_root: Path, splits: dict[str, Path], work: Path, out_dir: Path) -> None:
+    """Forward and backward character language models on the same unlabelled Kazakh text as the
+    vectors, as raw lines (KTB train fold only; its dev fold is the LM's dev text), trained at
+    once in two processes. The tagger reads them (`charlm = true` in [pos])."""
+    cdir = work / "charlm"
+    (cdir / "train").mkdir(parents=True, exist_ok=True)
+    lines = [" ".join(w for w, _ in s) for key in ("kaznerd_train", "kaznerd_eval")
+             for s in read_iob(data_root / cfg["data"][key])]
+    lines += [ln.strip() for ln in _parallel_kk_lines(cfg, data_root) if len(ln.split()) >= 3]
+    lines += conllu_texts(splits["train"])
+    (cdir / "train" / "kk.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (cdir / "dev.txt").write_text("\n".join(conllu_texts(splits["dev"])) + "\n", encoding="utf-8")
+    log.info("charlm text: %d lines, %d characters", len(lines), sum(map(len, lines)))
+    jobs = []
+    for direction in ("forward", "backward"):
+        args = ["stanza.models.charlm", "--mode", "train", "--shorthand", "kk_ktb", "--direction", direction,
+                "--train_dir", str(cdir / "train"), "--eval_file", str(cdir / "dev.txt"),
+                "--save_dir", str(out_dir), "--save_name", f"kk_charlm_{direction}.pt",
+                "--vocab_save_name", str(cdir / "kk_charlm_vocab.pt"), "--cpu", *_opts(cfg["charlm"])]
+        jobs.append(_start(args, work / f"charlm_{direction}.log"))
+    for proc, args, logfile, t0 in jobs:
+        _wait(proc, args, logfile, t0)
 
 
 def train_vectors(cfg: dict, data_root: Path, splits: dict[str, Path], work: Path, out_dir: Path) -> Path:
@@ -139,15 +176,24 @@ def train_vectors(cfg: dict, data_root: Path, splits: dict[str, Path], work: Pat
     return out
 
 
-def _run(args: list[str], logfile: Path) -> None:
-    """Run a Stanza trainer in a child process (its own allocator settings, own log)."""
+def _start(args: list[str], logfile: Path):
+    """Start a Stanza trainer in a child process (its own allocator settings, own log)."""
     log.info("running: %s", " ".join(args))
-    t0 = time.time()
     with logfile.open("w", encoding="utf-8") as fh:
-        proc = subprocess.run([sys.executable, "-m", "pipeline.training.run_stanza", *args], stdout=fh, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline.training.run_stanza", *args],
+                                stdout=fh, stderr=subprocess.STDOUT)
+    return proc, args, logfile, time.time()
+
+
+def _wait(proc, args: list[str], logfile: Path, t0: float) -> None:
+    if proc.wait() != 0:
         raise RuntimeError(f"{args[0]} failed (exit {proc.returncode}); see {logfile}")
     log.info("done in %.0f s (log: %s)", time.time() - t0, logfile)
+
+
+def _run(args: list[str], logfile: Path) -> None:
+    """Run a Stanza trainer in a child process and wait for it."""
+    _wait(*_start(args, logfile))
 
 
 def _opts(section: dict) -> list[str]:
@@ -185,10 +231,21 @@ def train_mwt(cfg, splits, work, out_dir):
          work / "mwt.log")
 
 
+def _charlm_args(opts: dict, out_dir: Path) -> list[str]:
+    """`charlm = true` in a component's section: train it on the character LMs of [charlm]
+    (popped from `opts`, which then holds only Stanza's own options)."""
+    if not opts.pop("charlm", False):
+        return []
+    return ["--charlm", "--charlm_shorthand", "kk_ktb",
+            "--charlm_forward_file", str(out_dir / "kk_charlm_forward.pt"),
+            "--charlm_backward_file", str(out_dir / "kk_charlm_backward.pt")]
+
+
 def train_pos(cfg, splits, work, out_dir, pretrain):
     """`train_on_dev = true`: the dev fold joins the training data (the step count is fixed in
     the config; dev then only picks Stanza's checkpoint). The test fold is never used."""
     opts = dict(cfg["pos"])
+    charlm = _charlm_args(opts, out_dir)
     train_file = splits["train"]
     if opts.pop("train_on_dev", False):
         train_file = work / "kk_ktb.train+dev.gold.conllu"
@@ -198,23 +255,27 @@ def train_pos(cfg, splits, work, out_dir, pretrain):
           "--train_file", str(train_file), "--eval_file", str(splits["dev"]),
           "--output_file", str(work / "pos_dev.pred.conllu"),
           "--wordvec_pretrain_file", str(pretrain), "--save_dir", str(out_dir),
-          "--save_name", "kk_pos.pt", *_opts(opts)], work / "pos.log")
+          "--save_name", "kk_pos.pt", *charlm, *_opts(opts)], work / "pos.log")
 
 
 def train_lemma(cfg, splits, work, out_dir):
+    opts = dict(cfg["lemma"])
+    charlm = _charlm_args(opts, out_dir)
     _run(["stanza.models.lemmatizer", "--mode", "train", "--shorthand", "kk_ktb",
           "--train_file", str(splits["train"]), "--eval_file", str(splits["dev"]),
           "--output_file", str(work / "lemma_dev.pred.conllu"),
-          "--save_dir", str(out_dir), "--save_name", "kk_lemma.pt", *_opts(cfg["lemma"])],
+          "--save_dir", str(out_dir), "--save_name", "kk_lemma.pt", *charlm, *_opts(opts)],
          work / "lemma.log")
 
 
 def train_depparse(cfg, splits, work, out_dir, pretrain):
+    opts = dict(cfg["depparse"])
+    charlm = _charlm_args(opts, out_dir)
     _run(["stanza.models.parser", "--mode", "train", "--lang", "kk", "--shorthand", "kk_ktb",
           "--train_file", str(splits["train"]), "--eval_file", str(splits["dev"]),
           "--output_file", str(work / "depparse_dev.pred.conllu"),
           "--wordvec_pretrain_file", str(pretrain), "--save_dir", str(out_dir),
-          "--save_name", "kk_depparse.pt", *_opts(cfg["depparse"])], work / "depparse.log")
+          "--save_name", "kk_depparse.pt", *charlm, *_opts(opts)], work / "depparse.log")
 
 
 def iob_to_json(sents, path: Path) -> None:
@@ -245,6 +306,8 @@ def main(config: Path, data_root: Path, out_dir: Path, work: Path, steps: list[s
     pretrain = out_dir / "kk_pretrain.pt"
     if "vectors" in steps:
         pretrain = train_vectors(cfg, data_root, splits, work, out_dir)
+    if "charlm" in steps:
+        train_charlm(cfg, data_root, splits, work, out_dir)
     if "tokenize" in steps:
         train_tokenizer(cfg, splits, work, out_dir)
     if "mwt" in steps:
