@@ -110,6 +110,21 @@ def read_sentences(sources: dict | None = None) -> Iterator[Pair]:
             yield Pair(f"{name}:{i}", src["file"] if kk else "", "" if kk else src["file"], i, kk, ru)
 
 
+# annotators see texts cut here; read_annotations finds a unit again by its cut texts
+SHOWN_CHARS = 700
+
+
+def write_batch(path: Path, units: Iterable[Pair]) -> int:
+    """An annotator's batch: one {"pair_id", "kk", "ru"} per unit, texts cut at SHOWN_CHARS."""
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for u in units:
+            fh.write(json.dumps({"pair_id": u.pair_id, "kk": u.kk[:SHOWN_CHARS], "ru": u.ru[:SHOWN_CHARS]},
+                                ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
 def read_units(directory: Path | None = None) -> Iterator[Pair]:
     """Everything a label can point at: the parallel pairs, then the single-language sentences."""
     yield from read_pairs(directory)
@@ -281,7 +296,7 @@ def read_annotations(files: list[Path], batches_dir: Path) -> list[dict]:
     codes = valid_codes() | {"none"}
     # batches show texts cut at 700 characters; the texts, not the ids, identify the pair
     # (ids of an older naming could collide)
-    by_text = {(p.kk[:700], p.ru[:700]): p for p in read_units()}
+    by_text = {(p.kk[:SHOWN_CHARS], p.ru[:SHOWN_CHARS]): p for p in read_units()}
     out = []
     for bf in sorted(files):
         batch = bf.name.split(".")[0]
@@ -404,10 +419,7 @@ def disagreement_batches(out_dir: Path, batch_dir: Path, rounds: set[str], prefi
     paths = []
     for i in range(0, len(todo), size):
         path = batch_dir / f"{prefix}_{len(paths)}.jsonl"
-        with open(path, "w", encoding="utf-8") as fh:
-            for pid in todo[i:i + size]:
-                p = pairs[pid]
-                fh.write(json.dumps({"pair_id": pid, "kk": p.kk[:700], "ru": p.ru[:700]}, ensure_ascii=False) + "\n")
+        write_batch(path, (pairs[pid] for pid in todo[i:i + size]))
         paths.append(path)
     return paths
 

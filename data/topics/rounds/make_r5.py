@@ -3,6 +3,7 @@ shipped model is least sure of (lowest top-1 probability, both sides averaged). 
 chooses what to read; annotators never see its guesses."""
 import json, random
 import numpy as np
+from pathlib import Path
 from pipeline.topics import corpus
 from pipeline.topics.model import load_model
 labelled = {json.loads(l)['pair_id'] for l in open('data/topics/labels.jsonl')}
@@ -19,7 +20,6 @@ chosen_big = [big[i] for i in sorted(order[:N_BIG])]
 print(len(small), 'small;', len(chosen_big), 'big; max conf chosen', conf[order[N_BIG-1]])
 chosen = small + chosen_big
 random.Random(5).shuffle(chosen)
-def rec(p): return {"pair_id": p.pair_id, "kk": p.kk[:700], "ru": p.ru[:700]}
 nb = 4; size = (len(chosen) + nb - 1) // nb
 parts = [chosen[i*size:(i+1)*size] for i in range(nb)]
 rng = random.Random(55)
@@ -29,6 +29,4 @@ for i, part in enumerate(parts):
     items = list(part)
     for o in overlap:
         items.insert(rng.randrange(len(items)+1), o)
-    with open(f'build/topic_label/batch_r5_{i}.jsonl', 'w', encoding='utf-8') as fh:
-        for p in items: fh.write(json.dumps(rec(p), ensure_ascii=False) + '\n')
-    print(i, len(items))
+    print(i, corpus.write_batch(Path(f'build/topic_label/batch_r5_{i}.jsonl'), items))

@@ -8,6 +8,7 @@ Disagreements of (a) and (b) then go to a third annotator (adj_r6_*), and the ma
 kept (pipeline.topics.corpus adjudicate). Annotators never see the selecting expression's topic,
 a model's guess or another annotator's label."""
 import json, random, re
+from pathlib import Path
 from pipeline.topics import corpus
 RX = re.compile('|'.join([
  r'әскер|қорғаныс|армия|қарулы күш|воинск|военн|оборон|армии|вооруж|мобилизац|призыв',
@@ -23,11 +24,8 @@ rare = [p for p in corpus.candidate_pairs() if p.pair_id not in labelled and RX.
 r5 = [pairs[r['pair_id']] for r in labels
       if corpus.annotation_round(r['annotator']) == '5' and r['pair_id'] not in second]
 print(len(rare), 'rare-topic candidates;', len(r5), 'round-5 pairs with one annotation')
-def rec(p): return {"pair_id": p.pair_id, "kk": p.kk[:700], "ru": p.ru[:700]}
 def write(name, items):
-    with open(f'build/topic_label/{name}.jsonl', 'w', encoding='utf-8') as fh:
-        for p in items: fh.write(json.dumps(rec(p), ensure_ascii=False) + '\n')
-    print(name, len(items))
+    print(name, corpus.write_batch(Path(f'build/topic_label/{name}.jsonl'), items))
 rng = random.Random(6)
 rng.shuffle(rare)
 half = (len(rare) + 1) // 2

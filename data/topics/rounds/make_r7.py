@@ -4,17 +4,15 @@ then go to a third annotator (adj_r7_*) and the majority label is kept
 (pipeline.topics.corpus adjudicate), as in round 6 (c). Annotators never see an earlier label
 or a model's guess."""
 import json, random
+from pathlib import Path
 from pipeline.topics import corpus
 labels = [json.loads(l) for l in open('data/topics/labels.jsonl')]
 second = {json.loads(l)['pair_id'] for l in open('data/topics/second_opinions.jsonl')}
 pairs = {p.pair_id: p for p in corpus.read_pairs()}
 todo = [pairs[r['pair_id']] for r in labels if r['pair_id'] not in second]
 print(len(todo), 'labelled pairs with one annotation')
-def rec(p): return {"pair_id": p.pair_id, "kk": p.kk[:700], "ru": p.ru[:700]}
 random.Random(7).shuffle(todo)
 n = 12; size = (len(todo) + n - 1) // n
 for i in range(n):
     items = todo[i * size:(i + 1) * size]
-    with open(f'build/topic_label/batch_r7_{i}.jsonl', 'w', encoding='utf-8') as fh:
-        for p in items: fh.write(json.dumps(rec(p), ensure_ascii=False) + '\n')
-    print(f'batch_r7_{i}', len(items))
+    print(f'batch_r7_{i}', corpus.write_batch(Path(f'build/topic_label/batch_r7_{i}.jsonl'), items))

@@ -5,8 +5,9 @@ expression per subject, matched at word starts), at least 8 tokens, no duplicate
 Each sentence goes to two annotators (batches r8_0..2 own them, r8_3..5 hold the same sentences
 in another order); disagreements go to a third (adj_r8_*), and the majority label is kept.
 Annotators never see which expression selected a sentence."""
-import json, random, re
+import random, re
 from collections import Counter
+from pathlib import Path
 from pipeline.topics import corpus
 SUBJECTS = {
  'defense': r'әскер|қорғаныс|армия|қарулы күш|сарбаз|офицер|шекарашы|ұлттық ұлан',
@@ -28,11 +29,8 @@ for p in corpus.read_sentences():
         chosen.append(p)
         hits.update(matched)
 print(len(chosen), 'sentences;', dict(hits))
-def rec(p): return {"pair_id": p.pair_id, "kk": p.kk[:700], "ru": p.ru[:700]}
 def write(name, items):
-    with open(f'build/topic_label/{name}.jsonl', 'w', encoding='utf-8') as fh:
-        for p in items: fh.write(json.dumps(rec(p), ensure_ascii=False) + '\n')
-    print(name, len(items))
+    print(name, corpus.write_batch(Path(f'build/topic_label/{name}.jsonl'), items))
 rng = random.Random(8)
 rng.shuffle(chosen)
 n = 3; size = (len(chosen) + n - 1) // n
