@@ -292,6 +292,7 @@ def bench_workers(stmts: Path) -> dict:
 
 def bench_texts(data: Path, work: Path, n_sent: int) -> dict[str, Path]:
     """Plain text for each language from UD test files (kk: the held-out KTB fold)."""
+    from .conllu import sentence_texts
     from .evaluate_nlp import raw_text_from_conllu
     from .report_nlp import kk_test_split
 
@@ -302,10 +303,7 @@ def bench_texts(data: Path, work: Path, n_sent: int) -> dict[str, Path]:
     for lang, gold in (("kk", kk_gold), ("ru", ru_gold)):
         raw = raw_text_from_conllu(gold)
         # one sentence per paragraph keeps the language pipelines' batching realistic
-        sents = []
-        for line in open(gold, encoding="utf-8"):
-            if line.startswith("# text = "):
-                sents.append(line[len("# text = "):].strip())
+        sents = sentence_texts(gold)
         body = "\n\n".join(sents[:n_sent]) if sents else raw
         path = work / f"bench_{lang}.txt"
         path.write_text(body, encoding="utf-8")

@@ -18,6 +18,13 @@ def read_conllu_blocks(path: Path) -> list[str]:
     return [b.strip("\n") for b in re.split(r"\n\s*\n", text) if b.strip()]
 
 
+def sentence_texts(path: Path) -> list[str]:
+    """The `# text = ...` lines of a CoNLL-U file: its raw sentences."""
+    prefix = "# text = "
+    return [line[len(prefix):].strip() for line in Path(path).read_text(encoding="utf-8").splitlines()
+            if line.startswith(prefix)]
+
+
 def _clean(value: str) -> str:
     value = (value or "").replace("\t", " ").replace("\n", " ")
     return value if value.strip() else "_"

@@ -294,7 +294,7 @@ def read_annotations(files: list[Path], batches_dir: Path) -> list[dict]:
     from pipeline.topics.codes import valid_codes
 
     codes = valid_codes() | {"none"}
-    # batches show texts cut at 700 characters; the texts, not the ids, identify the pair
+    # batches show texts cut at SHOWN_CHARS; the cut texts, not the ids, identify the pair
     # (ids of an older naming could collide)
     by_text = {(p.kk[:SHOWN_CHARS], p.ru[:SHOWN_CHARS]): p for p in read_units()}
     out = []

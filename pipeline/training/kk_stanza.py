@@ -17,7 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Iterator
 
-from ..conllu import read_conllu_blocks
+from ..conllu import read_conllu_blocks, sentence_texts
 
 log = logging.getLogger("polclaims.train.kk")
 
@@ -114,25 +114,18 @@ def kazakh_corpus(cfg: dict, data_root: Path, splits: dict[str, Path]) -> list[l
     return sents
 
 
-def conllu_texts(path: Path) -> list[str]:
-    """The `# text` lines of a CoNLL-U file: the raw sentences."""
-    prefix = "# text = "
-    return [line[len(prefix):].strip() for line in path.read_text(encoding="utf-8").splitlines()
-            if line.startswith(prefix)]
-
-
 def train_charlm(cfg: dict, data_root: Path, splits: dict[str, Path], work: Path, out_dir: Path) -> None:
     """Forward and backward character language models on the same unlabelled Kazakh text as the
     vectors, as raw lines (KTB train fold only; its dev fold is the LM's dev text), trained at
-    once in two processes. The tagger reads them (`charlm = true` in [pos])."""
+    once in two processes. A component trained with `charlm = true` in its section reads them."""
     cdir = work / "charlm"
     (cdir / "train").mkdir(parents=True, exist_ok=True)
     lines = [" ".join(w for w, _ in s) for key in ("kaznerd_train", "kaznerd_eval")
              for s in read_iob(data_root / cfg["data"][key])]
     lines += [ln.strip() for ln in _parallel_kk_lines(cfg, data_root) if len(ln.split()) >= 3]
-    lines += conllu_texts(splits["train"])
+    lines += sentence_texts(splits["train"])
     (cdir / "train" / "kk.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (cdir / "dev.txt").write_text("\n".join(conllu_texts(splits["dev"])) + "\n", encoding="utf-8")
+    (cdir / "dev.txt").write_text("\n".join(sentence_texts(splits["dev"])) + "\n", encoding="utf-8")
     log.info("charlm text: %d lines, %d characters", len(lines), sum(map(len, lines)))
     jobs = []
     for direction in ("forward", "backward"):
