@@ -103,7 +103,7 @@ def test_a_configured_character_lm_that_is_missing_is_named():
     from pipeline.config import load
     from pipeline.nlp.kk import load_stanza
 
-    cfg = load("nlp_kk")
+    cfg = dict(load("nlp_kk"))  # a copy: load() is cached
     cfg["models"] = {**cfg["models"], "charlm_forward": "no_such_charlm.pt"}
     with pytest.raises(FileNotFoundError, match="no_such_charlm.pt.*polclaims train kk"):
         load_stanza(cfg, ["tokenize", "pos"])

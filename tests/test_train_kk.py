@@ -62,3 +62,25 @@ def test_components_read_the_character_lms_only_when_configured(tmp_path):
     args = kk_stanza._charlm_args(opts, tmp_path)
     assert opts == {"max_steps": 10}  # what is left goes to Stanza as its own options
     assert args[args.index("--charlm_forward_file") + 1] == str(tmp_path / "kk_charlm_forward.pt")
+
+
+def test_tag_corrector_step_learns_from_the_train_fold_only(tmp_path):
+    """`--steps tag_corrector` fits on the train fold with the [tag_corrector] settings and
+    writes a file the pipeline loads; dev and test words stay out of its lexicon."""
+    from pipeline.nlp.tag_corrector import TagCorrector
+
+    cfg = tomllib.loads((PROJECT_ROOT / "configs" / "train_kk.toml").read_text(encoding="utf-8"))
+    splits = {}
+    for name, text in (("train", "оқушылар мектепке барды"), ("dev", "дев сөйлем осында"),
+                       ("test", "тест сөйлемі құпия")):
+        splits[name] = tmp_path / f"{name}.conllu"
+        splits[name].write_text(_conllu([text]), encoding="utf-8")
+    # one word with a feature so that a classifier has two classes to learn
+    splits["train"].write_text(splits["train"].read_text(encoding="utf-8").replace(
+        "барды\tбарды\tNOUN\t_\t_", "барды\tбар\tVERB\tv\tVoice=Pass"), encoding="utf-8")
+    out = kk_stanza.train_tag_corrector(cfg, splits, tmp_path)
+    tc = TagCorrector.load(out)
+    assert tc.features == cfg["tag_corrector"]["features"]
+    assert set(tc.lexicon_) == {"оқушылар", "мектепке", "барды"}
+    assert tc.lookup("барды") == ("VERB", "v", "Voice=Pass")
+    assert "Voice" in tc.models_

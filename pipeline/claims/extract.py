@@ -198,7 +198,10 @@ class ClaimExtractor:
             if t is None:
                 continue
             for c in t.children:
-                if _low(c) in self.r.negation_words or _feat(c, "Polarity") == "Neg":
+                # a negated particle or auxiliary ("не", "емес") negates t; a negated verb of its
+                # own ("жол бермеу үшін ... керек": in order not to allow) does not
+                if _low(c) in self.r.negation_words or (
+                        _feat(c, "Polarity") == "Neg" and c.pos_ not in ("VERB", "NOUN", "ADJ", "PROPN")):
                     return True
             prev = t.doc[t.i - 1] if t.i > t.sent.start else None
             if prev is not None and _low(prev) in self.r.negation_words and _low(prev) != "нет":

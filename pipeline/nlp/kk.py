@@ -18,6 +18,7 @@ from spacy.tokens import Doc
 
 from .. import config
 from .docs import register_extensions
+from .tag_corrector import TagCorrector, attach
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +91,17 @@ def load_stanza(cfg: dict, processors: list[str], **extra):
         # only the components trained with it read it (the others ignore the path)
         for proc in set(processors) & {"pos", "lemma", "depparse"}:
             kwargs[f"{proc}_{direction}_charlm_path"] = str(path)
-    return stanza.Pipeline(
+    pipe = stanza.Pipeline(
         lang="kk", dir=str(mdir), processors=",".join(processors), download_method=None,
         resources_filepath=str(mdir / "resources.json"), allow_unknown_language=True, use_gpu=False,
         logging_level=cfg.get("stanza_logging", "WARN"), **kwargs, **extra)
+    if files.get("tag_corrector") and "pos" in processors:
+        path = mdir / files["tag_corrector"]
+        if not path.exists():
+            raise FileNotFoundError(f"Kazakh tag corrector not found at {path}; rebuild with "
+                                    "`polclaims train kk --steps tag_corrector`")
+        attach(pipe, TagCorrector.load(path))
+    return pipe
 
 
 class KazakhPipeline:

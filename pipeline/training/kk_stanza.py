@@ -21,7 +21,7 @@ from ..conllu import read_conllu_blocks, sentence_texts
 
 log = logging.getLogger("polclaims.train.kk")
 
-STEPS = ("split", "vectors", "charlm", "tokenize", "mwt", "pos", "lemma", "depparse", "ner", "evaluate")
+STEPS = ("split", "vectors", "charlm", "tokenize", "mwt", "pos", "lemma", "tag_corrector", "depparse", "ner", "evaluate")
 
 
 def split_ktb(cfg: dict, data_root: Path, work: Path) -> dict[str, Path]:
@@ -261,6 +261,22 @@ def train_lemma(cfg, splits, work, out_dir):
          work / "lemma.log")
 
 
+def train_tag_corrector(cfg, splits, out_dir) -> Path:
+    """The treebank lexicon and suffix classifiers that correct the tagger (train fold only;
+    seconds). See pipeline/nlp/tag_corrector.py."""
+    from ..nlp.tag_corrector import TagCorrector, conllu_words
+
+    tc = cfg.get("tag_corrector", {})
+    model = TagCorrector(features=tc.get("features", ["Case", "Voice", "Polarity"]),
+                         min_count=int(tc.get("min_count", 1)), C=float(tc.get("C", 1.0)))
+    model.fit(conllu_words(splits["train"]))
+    out = out_dir / "kk_tag_corrector.joblib"
+    model.save(out)
+    log.info("tag corrector: %d lexicon forms, classifiers for %s -> %s", len(model.lexicon_),
+             ", ".join(model.models_), out)
+    return out
+
+
 def train_depparse(cfg, splits, work, out_dir, pretrain):
     opts = dict(cfg["depparse"])
     charlm = _charlm_args(opts, out_dir)
@@ -309,6 +325,8 @@ def main(config: Path, data_root: Path, out_dir: Path, work: Path, steps: list[s
         train_pos(cfg, splits, work, out_dir, pretrain)
     if "lemma" in steps:
         train_lemma(cfg, splits, work, out_dir)
+    if "tag_corrector" in steps:
+        train_tag_corrector(cfg, splits, out_dir)
     if "depparse" in steps:
         train_depparse(cfg, splits, work, out_dir, pretrain)
     if "ner" in steps:
