@@ -13,7 +13,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from .config import PROJECT_ROOT
+from .config import PROJECT_ROOT, load
 
 
 def kk_test_split(data: Path, work: Path) -> Path:
@@ -40,7 +40,6 @@ def iob_spans(tags: list[str]) -> set[tuple[int, int, str]]:
 
 def evaluate_kk_ner(test_file: Path, limit: int | None = None) -> dict:
     """Entity-level micro P/R/F1 of the Kazakh NER model on gold-tokenized KazNERD sentences."""
-    from .config import load
     from .nlp.kk import load_stanza
     from .training.kk_stanza import read_iob
 
@@ -78,6 +77,12 @@ def main(argv: list[str] | None = None) -> dict:
         if "kk" in langs:
             test = kk_test_split(args.data, Path(tmp))
             results["kk_ktb_test_fold"] = evaluate_pipeline(get_pipeline("kk"), test)
+            # the same models without the tag corrector, for the model card's comparison
+            from .nlp.kk import KazakhPipeline
+
+            cfg = load("nlp_kk")
+            bare = KazakhPipeline({**cfg, "models": {**cfg["models"], "tag_corrector": ""}})
+            results["kk_ktb_test_fold_without_tag_corrector"] = evaluate_pipeline(bare, test)
             results["kk_kaznerd_test"] = evaluate_kk_ner(args.data / "kaznerd" / "IOB2_test-part.txt")
         if "ru" in langs:
             for name in ("ru_gsd/ru_gsd-ud-test.conllu", "ru_taiga/ru_taiga-ud-test.conllu"):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT
 from pipeline.training import kk_stanza

@@ -187,8 +187,7 @@ def _after(pipeline, name: str, fix) -> None:
 
     def process(doc):
         doc = inner(doc)
-        for sent in doc.sentences:
-            fix(sent.words)
+        fix([w for sent in doc.sentences for w in sent.words])  # one batch for the classifiers
         return doc
 
     proc.process = process  # Stanza's bulk_process calls self.process too
