@@ -262,14 +262,16 @@ def train_lemma(cfg, splits, work, out_dir):
 
 
 def train_tag_corrector(cfg, splits, out_dir) -> Path:
-    """The treebank lexicon and suffix classifiers that correct the tagger (train fold only;
-    seconds). See pipeline/nlp/tag_corrector.py."""
+    """The treebank lexicon and suffix classifiers that correct the tagger (seconds; see
+    pipeline/nlp/tag_corrector.py): the train fold, plus the dev fold with `train_on_dev`
+    (its settings were chosen on dev first); never the test fold."""
     from ..nlp.tag_corrector import TagCorrector, conllu_words
 
     tc = cfg.get("tag_corrector", {})
     model = TagCorrector(features=tc.get("features", ["Case", "Voice", "Polarity"]),
                          min_count=int(tc.get("min_count", 1)), C=float(tc.get("C", 1.0)))
-    model.fit(conllu_words(splits["train"]))
+    folds = ["train", "dev"] if tc.get("train_on_dev", False) else ["train"]
+    model.fit([w for fold in folds for w in conllu_words(splits[fold])])
     out = out_dir / "kk_tag_corrector.joblib"
     model.save(out)
     log.info("tag corrector: %d lexicon forms, classifiers for %s -> %s", len(model.lexicon_),
