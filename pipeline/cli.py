@@ -211,8 +211,8 @@ def train_kk(
     config_file: Path = typer.Option(Path("configs/train_kk.toml"), "--config", help="Training settings."),
     out: Path = typer.Option(Path("models/kk"), help="Where the models go."),
     work: Path = typer.Option(Path("build/kk"), help="Scratch folder (splits, vectors, logs)."),
-    steps: str = typer.Option("vectors,tokenize,mwt,pos,lemma,tag_corrector,depparse,ner",
-                              help="Comma-separated subset of the steps to run (also `charlm`: the character LMs, for components with `charlm = true`)."),
+    steps: str = typer.Option("vectors,charlm,tokenize,mwt,pos,lemma,tag_corrector,depparse,ner",
+                              help="Comma-separated subset of the steps to run (`charlm`: the character LMs that components with `charlm = true` read)."),
 ) -> None:
     """Rebuild the Kazakh Stanza models (tokenizer, MWT, POS, lemma, parser, NER) on a CPU.
 

@@ -93,7 +93,8 @@ class TagCorrector:
         from sklearn.pipeline import make_pipeline
 
         words = list(words)
-        self.lexicon_: dict[str, tuple[str, str, str]] = {}
+        self.lexicon_: dict[str, tuple[str, str, str]] = {}  # form -> its one analysis
+        self.analyses_: dict[str, list[tuple[str, str, str]]] = {}  # form -> its analyses, most frequent first
         for key in (lambda w: w.form, lambda w: w.form.lower()):
             seen: dict[str, Counter] = defaultdict(Counter)
             xpos: dict[tuple, Counter] = defaultdict(Counter)
@@ -101,11 +102,13 @@ class TagCorrector:
                 seen[key(w)][(w.upos, w.feats)] += 1
                 xpos[(key(w), w.upos, w.feats)][w.xpos] += 1
             for form, analyses in seen.items():
-                if form in self.lexicon_ or len(analyses) != 1:
+                if form in self.lexicon_ or form in self.analyses_:
                     continue
-                (upos, feats), n = next(iter(analyses.items()))
-                if n >= self.min_count:
-                    self.lexicon_[form] = (upos, xpos[(form, upos, feats)].most_common(1)[0][0], feats)
+                ranked = [(u, xpos[(form, u, f)].most_common(1)[0][0], f) for (u, f), _ in analyses.most_common()]
+                if len(ranked) > 1:
+                    self.analyses_[form] = ranked
+                elif analyses[(ranked[0][0], ranked[0][2])] >= self.min_count:
+                    self.lexicon_[form] = ranked[0]
         X = [self._x(w.form, w.lemma, w.upos) for w in words]
         self.models_ = {}
         for name in self.features:
@@ -117,8 +120,18 @@ class TagCorrector:
 
     def lookup(self, form: str) -> tuple[str, str, str] | None:
         """(UPOS, XPOS, feats) of a form the training data holds with one analysis."""
-        hit = self.lexicon_.get(form)
-        return hit if hit is not None else self.lexicon_.get(form.lower())
+        entry = self._entry(form)
+        return entry if isinstance(entry, tuple) else None
+
+    def _entry(self, form: str) -> tuple[str, str, str] | list[tuple[str, str, str]] | None:
+        """The form's one analysis (a tuple), its several analyses (a list), or None if unseen;
+        the exact form first, then lower-cased."""
+        for f in (form, form.lower()):
+            if f in self.lexicon_:
+                return self.lexicon_[f]
+            if f in self.analyses_:
+                return self.analyses_[f]
+        return None
 
     def predict_features(self, words: Sequence[tuple[str, str, str]]) -> list[dict[str, str]]:
         """For (form, lemma, UPOS) triples: the configured features' predicted values (NONE = absent)."""
@@ -137,13 +150,19 @@ class TagCorrector:
         changed = 0
         unseen = []
         for w in words:
-            hit = self.lookup(w.text)
-            if hit is None:
+            entry = self._entry(w.text)
+            if entry is None:
                 unseen.append(w)
                 continue
             if not lexicon:
                 continue
-            upos, xpos, feats = hit
+            if isinstance(entry, list):
+                # a form with several analyses keeps the tagger's if the treebank has it, else
+                # gets the treebank's most frequent one (of the tagger's UPOS if there is one)
+                if (w.upos, w.feats or "_") in {(u, f) for u, _, f in entry}:
+                    continue
+                entry = next((a for a in entry if a[0] == w.upos), entry[0])
+            upos, xpos, feats = entry
             feats = None if feats == "_" else feats
             if (w.upos, w.xpos, w.feats) != (upos, xpos, feats):
                 w.upos, w.xpos, w.feats = upos, xpos, feats
