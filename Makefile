@@ -40,7 +40,7 @@ bench: install
 bench-memory: install
 	$(BIN)/python -m pipeline.bench --only memory --out bench/results.json
 
-# Rebuild the Kazakh models in models/kk from ../shared/data (about 2 hours on 2 cores).
+# Rebuild the Kazakh models in models/kk from ../shared/data (about 3 hours on 2 cores).
 # jemalloc with a 2 s decay: `retain:true` without decay grew the lemmatizer's training to 23 GB.
 TRAIN_ALLOC := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC) MALLOC_CONF=dirty_decay_ms:2000$(comma)muzzy_decay_ms:2000,)
 train-kk: install
