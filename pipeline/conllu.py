@@ -18,6 +18,14 @@ def read_conllu_blocks(path: Path) -> list[str]:
     return [b.strip("\n") for b in re.split(r"\n\s*\n", text) if b.strip()]
 
 
+def word_rows(path: Path) -> list[list[list[str]]]:
+    """Per sentence, the columns of its syntactic words (multi-word token lines and empty nodes
+    skipped)."""
+    return [[cols for cols in (line.split("\t") for line in block.splitlines() if not line.startswith("#"))
+             if len(cols) >= 6 and "-" not in cols[0] and "." not in cols[0]]
+            for block in read_conllu_blocks(path)]
+
+
 def sentence_texts(path: Path) -> list[str]:
     """The `# text = ...` lines of a CoNLL-U file: its raw sentences."""
     prefix = "# text = "

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from pipeline.config import shared_data_dir
-from pipeline.nlp.tag_corrector import TagCorrector, TaggedWord, conllu_words, format_feats, parse_feats
+from pipeline.nlp.tag_corrector import TagCorrector, TaggedWord, format_feats, parse_feats, treebank_words
 
 DATA = shared_data_dir()
 needs_shared = pytest.mark.skipif(not (DATA / "ud" / "kk_ktb").is_dir(),
@@ -124,8 +124,8 @@ def test_never_trained_on_the_test_fold():
     cfg = tomllib.loads((PROJECT_ROOT / "configs" / "train_kk.toml").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
         splits = split_ktb(cfg, DATA, Path(tmp))
-        train = {f for fold in ("train", "dev") for w in conllu_words(splits[fold]) for f in (w.form, w.form.lower())}
-        test_only = {w.form for w in conllu_words(splits["test"])} - train
+        train = {f for fold in ("train", "dev") for w in treebank_words(splits[fold]) for f in (w.form, w.form.lower())}
+        test_only = {w.form for w in treebank_words(splits["test"])} - train
     assert len(test_only) > 100
     nlp = load("nlp_kk")
     tc = TagCorrector.load(resolve_path(nlp["model_dir"]) / nlp["models"]["tag_corrector"])

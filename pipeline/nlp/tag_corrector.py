@@ -43,17 +43,11 @@ def format_feats(feats: dict[str, str]) -> str:
     return "|".join(f"{k}={feats[k]}" for k in sorted(feats, key=str.lower)) or "_"
 
 
-def conllu_words(path: Path) -> list[TaggedWord]:
-    """Syntactic words of a CoNLL-U file (multi-word token lines and empty nodes skipped)."""
-    out = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        cols = line.split("\t")
-        if len(cols) < 6 or "-" in cols[0] or "." in cols[0]:
-            continue
-        out.append(TaggedWord(cols[1], cols[2], cols[3], cols[4], cols[5]))
-    return out
+def treebank_words(path: Path) -> list[TaggedWord]:
+    """The syntactic words of a CoNLL-U file, all sentences in a row."""
+    from ..conllu import word_rows
+
+    return [TaggedWord(*cols[1:6]) for sent in word_rows(path) for cols in sent]
 
 
 def _remainder(form: str, lemma: str) -> str:

@@ -17,7 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Iterator
 
-from ..conllu import read_conllu_blocks, sentence_texts
+from ..conllu import read_conllu_blocks, sentence_texts, word_rows
 
 log = logging.getLogger("polclaims.train.kk")
 
@@ -49,22 +49,8 @@ def split_ktb(cfg: dict, data_root: Path, work: Path) -> dict[str, Path]:
 
 
 def conllu_words(path: Path) -> list[list[str]]:
-    sents, cur = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            if cur:
-                sents.append(cur)
-                cur = []
-            continue
-        if line.startswith("#"):
-            continue
-        cols = line.split("\t")
-        if "-" in cols[0] or "." in cols[0]:
-            continue
-        cur.append(cols[1])
-    if cur:
-        sents.append(cur)
-    return sents
+    """The word forms of each sentence of a CoNLL-U file."""
+    return [[cols[1] for cols in sent] for sent in word_rows(path)]
 
 
 def read_iob(path: Path) -> list[list[tuple[str, str]]]:
@@ -265,13 +251,13 @@ def train_tag_corrector(cfg, splits, out_dir) -> Path:
     """The treebank lexicon and suffix classifiers that correct the tagger (seconds; see
     pipeline/nlp/tag_corrector.py): the train fold, plus the dev fold with `train_on_dev`
     (its settings were chosen on dev first); never the test fold."""
-    from ..nlp.tag_corrector import TagCorrector, conllu_words
+    from ..nlp.tag_corrector import TagCorrector, treebank_words
 
     tc = cfg.get("tag_corrector", {})
     model = TagCorrector(features=tc.get("features", ["Case", "Voice", "Polarity"]),
                          min_count=int(tc.get("min_count", 1)), C=float(tc.get("C", 1.0)))
     folds = ["train", "dev"] if tc.get("train_on_dev", False) else ["train"]
-    model.fit([w for fold in folds for w in conllu_words(splits[fold])])
+    model.fit([w for fold in folds for w in treebank_words(splits[fold])])
     out = out_dir / "kk_tag_corrector.joblib"
     model.save(out)
     log.info("tag corrector: %d lexicon forms, classifiers for %s -> %s", len(model.lexicon_),
