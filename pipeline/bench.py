@@ -233,6 +233,7 @@ def bench_statements(data: Path, work: Path, n: int) -> Path:
 
     pdir = data / "parallel_kk_ru"
     files = sorted(p for p in pdir.iterdir() if p.is_file() and p.name != "COPYING")
+    work.mkdir(parents=True, exist_ok=True)
     out = work / f"bench_statements_{n}.jsonl"
     rows = []
     for f in files:
