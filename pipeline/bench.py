@@ -312,6 +312,15 @@ def bench_texts(data: Path, work: Path, n_sent: int) -> dict[str, Path]:
     return texts
 
 
+def bench_annotate(texts: dict[str, Path]) -> dict:
+    """`annotate` throughput per language, and for Kazakh glibc malloc vs jemalloc (if installed)."""
+    out = {"annotate": {lang: _child(THROUGHPUT.format(path=str(p), lang=lang)) for lang, p in texts.items()}}
+    if JEMALLOC:
+        out["allocator_effect_kk"] = {a: _child(THROUGHPUT.format(path=str(texts["kk"]), lang="kk"), a)
+                                      for a in ("default", "jemalloc")}
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results.json")
@@ -336,10 +345,7 @@ def main(argv: list[str] | None = None) -> dict:
     }
     results["cold_start"] = _child(COLD_START)
     texts = bench_texts(args.data, PROJECT_ROOT / "build" / "bench", args.sentences)
-    results["annotate"] = {lang: _child(THROUGHPUT.format(path=str(p), lang=lang)) for lang, p in texts.items()}
-    if JEMALLOC:
-        results["allocator_effect_kk"] = {a: _child(THROUGHPUT.format(path=str(texts["kk"]), lang="kk"), a)
-                                          for a in ("default", "jemalloc")}
+    results.update(bench_annotate(texts))
     stmts = bench_statements(args.data, PROJECT_ROOT / "build" / "bench", args.statements)
     results["process_vs_nlp"] = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in ("nlp", "process")}
     pv = results["process_vs_nlp"]
@@ -395,8 +401,7 @@ def _run_only(args, only: set[str]) -> dict:
     if "cold_start" in only:
         results["cold_start"] = _child(COLD_START)
     if "annotate" in only:
-        texts = bench_texts(args.data, work, args.sentences)
-        results["annotate"] = {lang: _child(THROUGHPUT.format(path=str(p), lang=lang)) for lang, p in texts.items()}
+        results.update(bench_annotate(bench_texts(args.data, work, args.sentences)))
     if "process" in only:
         results["process_vs_nlp"] = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in ("nlp", "process")}
         pv = results["process_vs_nlp"]
