@@ -45,6 +45,19 @@ def test_known_forms_get_their_one_treebank_analysis():
     assert w.upos == "VERB" and "Voice=Pass" in w.feats
 
 
+def test_known_forms_with_one_lemma_get_it_after_the_lemmatizer():
+    tc = TagCorrector(features=["Voice"]).fit(_training_words())
+    w = _word("Бекітілді", "бекітіл", "VERB", _VERB + "|Voice=Pass")
+    tc.correct([w], features=False)
+    assert w.lemma == "бекітіл"  # the tagger's stage leaves lemmas alone
+    assert tc.correct([w], lexicon=False) == 1
+    assert w.lemma == "бекіт"
+    # "жылы" has two lemmas in the training data (жыл, жылы): the lemmatizer's stays
+    w = _word("жылы", "жылы", "ADJ")
+    tc.correct([w])
+    assert w.lemma == "жылы"
+
+
 def test_forms_with_several_analyses_stay_within_the_treebank_s():
     """"жылы" is a NOUN ("year", Case=Nom) or an ADJ ("warm") in the training data: the
     tagger's choice stands when the treebank has it; an analysis the treebank never gave the

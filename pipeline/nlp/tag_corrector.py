@@ -89,12 +89,18 @@ class TagCorrector:
         words = list(words)
         self.lexicon_: dict[str, tuple[str, str, str]] = {}  # form -> its one analysis
         self.analyses_: dict[str, list[tuple[str, str, str]]] = {}  # form -> its analyses, most frequent first
+        self.lemmas_: dict[str, str] = {}  # form -> its one lemma
         for key in (lambda w: w.form, lambda w: w.form.lower()):
             seen: dict[str, Counter] = defaultdict(Counter)
             xpos: dict[tuple, Counter] = defaultdict(Counter)
+            lemmas: dict[str, Counter] = defaultdict(Counter)
             for w in words:
                 seen[key(w)][(w.upos, w.feats)] += 1
                 xpos[(key(w), w.upos, w.feats)][w.xpos] += 1
+                lemmas[key(w)][w.lemma] += 1
+            for form, counts in lemmas.items():
+                if form not in self.lemmas_ and len(counts) == 1 and sum(counts.values()) >= self.min_count:
+                    self.lemmas_[form] = next(iter(counts))
             for form, analyses in seen.items():
                 if form in self.lexicon_ or form in self.analyses_:
                     continue
@@ -140,7 +146,9 @@ class TagCorrector:
 
     def correct(self, words: Sequence, lexicon: bool = True, features: bool = True) -> int:
         """Correct objects with `.text`, `.lemma`, `.upos`, `.xpos`, `.feats` in place (Stanza
-        words): `lexicon` for known forms, `features` for the others; returns how many changed."""
+        words); returns how many changed. `lexicon`: the tags of known forms (the stage after the
+        tagger); `features`: the lemma of known forms with one lemma and the classifiers'
+        features of unseen ones (the stage after the lemmatizer)."""
         changed = 0
         unseen = []
         for w in words:
@@ -148,6 +156,11 @@ class TagCorrector:
             if entry is None:
                 unseen.append(w)
                 continue
+            if features:
+                lemma = self.lemmas_.get(w.text, self.lemmas_.get(w.text.lower()))
+                if lemma is not None and lemma != w.lemma:
+                    w.lemma = lemma
+                    changed += 1
             if not lexicon:
                 continue
             if isinstance(entry, list):
