@@ -1,18 +1,20 @@
-"""Correct the Kazakh tagger's UPOS / XPOS / features with what its own treebank says.
+"""Correct the Kazakh tagger's UPOS / XPOS / features (and lemmas) with what its treebank says.
 
 Why: the Stanza tagger, trained on ~740 KTB sentences, gets words wrong that its training data
 holds unambiguously (on the dev fold the training words' single analysis was right 431 times
 where the tagger was right 417), and it hardly ever predicts some suffix-marked features of
 unseen words (Voice=Pass "-ыл/-іл/-н", Polarity=Neg "-ма/-ме", Case). Two trained parts:
 
-- a **lexicon**: word forms seen in the training sentences with one analysis (UPOS + features)
-  get that analysis (exact form first, then lower-cased);
+- a **lexicon** of the training words: a form with one analysis (UPOS + features) gets it, a
+  form with several keeps the tagger's only if the treebank has it, and a form with one lemma
+  gets that lemma (exact form first, then lower-cased);
 - **suffix classifiers** (scikit-learn, one per configured feature): for words the lexicon does
   not know, re-predict that feature from the word's endings, UPOS and the part left after its
   lemma ("бөлінді" − "бөл" = "інді").
 
-It runs inside the Stanza pipeline right after the lemmatizer (it needs the lemma), so the parser
-reads the corrected tags. Settings: `[tag_corrector]` of `configs/train_kk.toml`; the file is
+It runs inside the Stanza pipeline in two stages: the tags right after the tagger (the
+lemmatizer then reads the corrected UPOS), lemmas and classifier features after the lemmatizer;
+the parser reads the result. Settings: `[tag_corrector]` of `configs/train_kk.toml`; the file is
 named in `configs/nlp_kk.toml`; built by `polclaims train kk --steps tag_corrector`.
 """
 from __future__ import annotations

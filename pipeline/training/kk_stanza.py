@@ -253,10 +253,9 @@ def train_tag_corrector(cfg, splits, out_dir) -> Path:
     (its settings were chosen on dev first); never the test fold."""
     from ..nlp.tag_corrector import TagCorrector, treebank_words
 
-    tc = cfg.get("tag_corrector", {})
-    model = TagCorrector(features=tc.get("features", ["Case", "Voice", "Polarity"]),
-                         min_count=int(tc.get("min_count", 1)), C=float(tc.get("C", 1.0)))
-    folds = ["train", "dev"] if tc.get("train_on_dev", False) else ["train"]
+    tc = dict(cfg.get("tag_corrector", {}))
+    folds = ["train", "dev"] if tc.pop("train_on_dev", False) else ["train"]
+    model = TagCorrector(**tc)
     model.fit([w for fold in folds for w in treebank_words(splits[fold])])
     out = out_dir / "kk_tag_corrector.joblib"
     model.save(out)
