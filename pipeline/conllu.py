@@ -18,6 +18,19 @@ def read_conllu_blocks(path: Path) -> list[str]:
     return [b.strip("\n") for b in re.split(r"\n\s*\n", text) if b.strip()]
 
 
+def parse_feats(feats: str | None) -> dict[str, str]:
+    """A FEATS column ("Case=Nom|Number=Sing", "_" or empty) as a dict."""
+    if not feats or feats == "_":
+        return {}
+    return dict(x.split("=", 1) for x in feats.split("|") if "=" in x)
+
+
+def format_feats(feats: dict[str, str]) -> str:
+    """A FEATS column in UD order: feature names sorted case-insensitively (spaCy's order is
+    case-sensitive); "_" when empty."""
+    return "|".join(f"{k}={feats[k]}" for k in sorted(feats, key=str.lower)) or "_"
+
+
 def word_rows(path: Path) -> list[list[list[str]]]:
     """Per sentence, the columns of its syntactic words (multi-word token lines and empty nodes
     skipped)."""
@@ -80,8 +93,7 @@ def sentence_to_conllu(sent: Span, sent_id: str | None = None) -> str:
             else:  # no parser: a flat tree keeps the file valid CoNLL-U
                 head, dep = (0, "root") if ids[w.i] == 1 else (1, "dep")
             misc = misc_space if len(group) == 1 else "_"
-            # UD orders features by name, case-insensitively (spaCy's order is case-sensitive)
-            feats = "|".join(sorted(str(w.morph).split("|"), key=lambda f: f.split("=")[0].lower())) or "_"
+            feats = format_feats(parse_feats(str(w.morph)))
             lines.append("\t".join([
                 str(ids[w.i]), _clean(form), _clean(w.lemma_), w.pos_ or "X", _clean(w.tag_),
                 feats, str(head), dep, "_", misc]))

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from pipeline.config import shared_data_dir
-from pipeline.nlp.tag_corrector import TagCorrector, TaggedWord, format_feats, parse_feats, treebank_words
+from pipeline.conllu import format_feats, parse_feats
+from pipeline.nlp.tag_corrector import TagCorrector, TaggedWord, treebank_words
 
 DATA = shared_data_dir()
 needs_shared = pytest.mark.skipif(not (DATA / "ud" / "kk_ktb").is_dir(),

@@ -23,6 +23,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
 
+from ..conllu import format_feats, parse_feats, word_rows
+
 NONE = "None"  # class of "feature absent" in the suffix classifiers
 
 
@@ -34,21 +36,8 @@ class TaggedWord(NamedTuple):
     feats: str  # "Case=Nom|Number=Sing" or "_"
 
 
-def parse_feats(feats: str | None) -> dict[str, str]:
-    if not feats or feats == "_":
-        return {}
-    return dict(x.split("=", 1) for x in feats.split("|") if "=" in x)
-
-
-def format_feats(feats: dict[str, str]) -> str:
-    """UD order: feature names sorted case-insensitively."""
-    return "|".join(f"{k}={feats[k]}" for k in sorted(feats, key=str.lower)) or "_"
-
-
 def treebank_words(path: Path) -> list[TaggedWord]:
     """The syntactic words of a CoNLL-U file, all sentences in a row."""
-    from ..conllu import word_rows
-
     return [TaggedWord(*cols[1:6]) for sent in word_rows(path) for cols in sent]
 
 

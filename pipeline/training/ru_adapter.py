@@ -44,13 +44,10 @@ def _offsets(text: str, rows: list[list[str]]) -> list[tuple[int, int, list[str]
     return out
 
 
-def _feats(col: str) -> dict[str, str]:
-    return dict(x.split("=", 1) for x in col.split("|")) if col and col != "_" else {}
-
-
 def aligned_examples(nlp, files: list[Path], morph_analyzer, features: list[str] | None = None,
                      min_feature_count: int = 30, relations: bool = False):
     """Feature dicts and targets of every system token that matches a gold token's span."""
+    from ..conllu import parse_feats
     from ..nlp.ud_adapter import ABSENT, token_features
 
     sents = [s for f in files for s in read_gold(f)]
@@ -63,7 +60,7 @@ def aligned_examples(nlp, files: list[Path], morph_analyzer, features: list[str]
             if cols is None or t.is_space:
                 continue
             X.append(token_features(t, morph_analyzer))
-            gold.append((cols[3], _feats(cols[5]), cols[7]))
+            gold.append((cols[3], parse_feats(cols[5]), cols[7]))
     if features is None:
         counts = Counter(k for _, f, _ in gold for k in f)
         features = sorted(k for k, c in counts.items() if c >= min_feature_count)
