@@ -32,6 +32,7 @@ class Candidate:
     polarity: str = "affirmative"
     anchor: Token | None = None  # the word whose subject/dative names the actor (modal, aux)
     extra_actor_heads: list[Token] = field(default_factory=list)
+    other_actor: bool = False  # set by fill: the actor is a company, an author, an NGO
 
 
 def _low(t: Token) -> str:
@@ -487,7 +488,10 @@ class ClaimExtractor:
                          and c.pos_ in ("NOUN", "PROPN", "PRON")), None)
         return None
 
-    def fill(self, cand: Candidate, doc: Doc, sent: Sentence, statement_text: str) -> Claim | None:
+    def fill(self, cand: Candidate, doc: Doc, sent: Sentence, statement_text: str,
+             drop_other_actors: bool | None = None) -> Claim | None:
+        """The claim record of a candidate. `drop_other_actors` (default: the config's) returns None
+        for a commitment or decision whose actor is a company, an author, an NGO."""
         off = sent.start
         words = sorted(cand.words, key=lambda w: w.i)
         p_start = off + words[0].idx
@@ -571,14 +575,20 @@ class ClaimExtractor:
             confidence=cand.confidence, sentence_index=sent.index,
         )
         claim.claim_id = claim_id(claim)
-        if self.r.drop_other_actors and cand.type in ("commitment", "decision"):
-            if actor_kind == "other" and actor_tok is not None and actor_tok.pos_ == "NOUN":
-                return None  # a company, an author, an NGO: not a policy claim
-            agents = [c for h in heads for c in h.children
-                      if c.dep_ in ("obl:agent", "obl", "nsubj", "nmod") and (_lem(c) in self.r.non_state or _low(c) in self.r.non_state)]
-            if agents and (subj is None or subj in agents or passive):
-                return None
+        cand.other_actor = self.other_actor(actor_kind, actor_tok, subj, passive, heads)
+        if (self.r.drop_other_actors if drop_other_actors is None else drop_other_actors) \
+                and cand.type in ("commitment", "decision") and cand.other_actor:
+            return None
         return claim
+
+    def other_actor(self, actor_kind: str, actor_tok: Token | None, subj: Token | None,
+                    passive: bool, heads: list[Token]) -> bool:
+        """The actor is neither the state nor society (a company, an author, an NGO)."""
+        if actor_kind == "other" and actor_tok is not None and actor_tok.pos_ == "NOUN":
+            return True
+        agents = [c for h in heads for c in h.children
+                  if c.dep_ in ("obl:agent", "obl", "nsubj", "nmod") and (_lem(c) in self.r.non_state or _low(c) in self.r.non_state)]
+        return bool(agents and (subj is None or subj in agents or passive))
 
     def extract(self, doc: Doc, sent: Sentence, statement_text: str) -> list[Claim]:
         """Claims of one sentence; `doc` is the parse of `sent.text` (offsets relative to it)."""

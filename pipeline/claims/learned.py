@@ -1,0 +1,432 @@
+"""The learned claim extractor: high-recall candidates from the parse, a classifier decides.
+
+Why: rules and cue lists tuned on a small dev set stopped predicting on new sites (dev F1 0.84,
+unseen sources 0.48). Here the rules only *propose*; every finite verb, modal or predicative word,
+verbal noun and participle of a sentence is a candidate too (``candidate_groups``), and a
+scikit-learn model trained on the claims corpus (``data/claims/``) decides for each candidate:
+no claim, commitment, obligation or decision. Its features are UD attributes of the candidate and
+its dependency context (lemma, morphology, relations, negation, person, mood), the rules' verdict
+and the cue lexicons of ``configs/claims/<lang>.toml`` as flags, and the words around. The fields
+of a kept claim (actor, target, quantities, lemma, polarity) come from the rule extractor's
+``fill``; tense from a second classifier where the corpus shows it beats the rules.
+
+``ClaimModel`` follows the estimator API (``fit`` / ``predict`` / ``predict_proba``) and is saved
+with joblib together with a format tag, so a file that is not a claim model is refused by name.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from spacy.tokens import Doc, Token
+
+from .. import config
+from ..records import Claim, Sentence
+from .extract import Candidate, ClaimExtractor, _feat, _lem, _low, extractor_for
+
+FORMAT = "polclaims-claim-model/1"
+LABELS = ("none", "commitment", "obligation", "decision")
+MORPH_FEATS = ("Tense", "Aspect", "Mood", "VerbForm", "Person", "Number", "Voice", "Polarity", "Case", "Variant")
+
+
+def settings() -> dict[str, Any]:
+    return config.load("claims/model")
+
+
+# ---------------------------------------------------------------- candidates
+
+
+def _potential_predicate(ex: ClaimExtractor, t: Token) -> bool:
+    if t.is_punct or t.is_space:
+        return False
+    if ex.is_modal(t):
+        return True
+    if t.pos_ == "VERB":
+        return True
+    if t.pos_ == "AUX":
+        return t.dep_ not in ("aux", "aux:pass", "cop")
+    if t.pos_ == "ADJ":  # "утвержден", "назначена": short passive participles
+        return _feat(t, "VerbForm") == "Part" or _feat(t, "Variant") == "Short"
+    if t.pos_ == "NOUN":  # Kazakh verbal nouns ("енгізу", "жөндеу қажеттігін")
+        return ex.verb_like(t)
+    return False
+
+
+def candidate_groups(ex: ClaimExtractor, doc: Doc) -> list[Candidate]:
+    """Every construction that could anchor a claim: the rules' candidates first (each with its
+    rule), then each remaining potential predicate with its auxiliaries, negation and, for a modal
+    word, its complement (rule "none"). A word belongs to one group at most."""
+    out = list(ex.candidates(doc))
+    used = {w.i for c in out for w in c.words}
+    for t in doc:
+        if t.i in used or not _potential_predicate(ex, t):
+            continue
+        words = [t]
+        main, anchor = t, None
+        if ex.is_modal(t):
+            comp = ex.complement(t)
+            if comp is not None and comp.i not in used:
+                words.append(comp)
+                main, anchor = comp, t
+        for c in main.children:
+            if c.i not in used and c.dep_ in ("aux", "aux:pass") and c.i not in {w.i for w in words}:
+                words.append(c)
+            # an instruction and what it instructs are one claim ("поручил разработать")
+            if c.i not in used and c.dep_ == "xcomp" and c.pos_ == "VERB" and c.i not in {w.i for w in words} \
+                    and abs(c.i - main.i) <= 3:
+                words.append(c)
+        tense = _morph_tense(ex, words, main)
+        neg = "negative" if ex.negated(*words) else "affirmative"
+        out.append(Candidate("commitment", words, main, tense, "none", 0.0, neg, anchor=anchor))
+        used.update(w.i for w in words)
+    return out
+
+
+def _morph_tense(ex: ClaimExtractor, words: Sequence[Token], main: Token) -> str:
+    tenses = {_feat(w, "Tense") for w in words}
+    if "Fut" in tenses or any(_low(w) in ex.r.future_aux_forms for w in words):
+        return "future"
+    if "Past" in tenses:
+        return "past"
+    if _feat(main, "Aspect") == "Perf" and "Pres" in tenses and ex.lang == "ru":
+        return "future"
+    return "present"
+
+
+# ---------------------------------------------------------------- features
+
+
+def _lex_flags(ex: ClaimExtractor, t: Token, prefix: str) -> dict[str, float]:
+    r = ex.r
+    lem, low = _lem(t), _low(t)
+    flags = {
+        "modal": ex.is_modal(t), "decision": lem in r.decision_lemmas, "planning": lem in r.planning_lemmas or low in r.planning_forms,
+        "performative": lem in r.performative, "exclude": lem in r.exclude_lemmas, "remark": lem in r.remark_lemmas,
+        "forecast": lem in r.forecast, "enabling": lem in r.enabling_lemmas or low in r.enabling_forms,
+        "present_passive": lem in r.present_passive, "future_aux": low in r.future_aux_forms,
+        "appeal": lem in r.appeal_lemmas, "non_state": lem in r.non_state or low in r.non_state,
+        "speaker": lem in r.speaker or low in r.speaker, "government": lem in r.government,
+        "society": lem in r.society, "negation": low in r.negation_words,
+        "future_participle": bool(r.future_participle and r.future_participle.search(low)),
+        "first_pl": bool(r.first_pl and r.first_pl.search(low)),
+        "aorist": bool(r.aorist and r.aorist.search(low)),
+        "passive_form": bool(r.passive_form and r.passive_form.search(low)),
+        "past_form": bool(r.past_form and r.past_form.search(low)),
+        "participle": bool(r.participle and r.participle.search(low)),
+    }
+    return {f"{prefix}lex={k}": 1.0 for k, v in flags.items() if v}
+
+
+def _token_feats(ex: ClaimExtractor, t: Token, prefix: str, lang: str, lexical: bool = True) -> dict[str, float]:
+    f: dict[str, float] = {f"{prefix}pos={t.pos_}": 1.0, f"{prefix}dep={t.dep_}": 1.0}
+    for name in MORPH_FEATS:
+        v = _feat(t, name)
+        if v:
+            f[f"{prefix}{name}={v}"] = 1.0
+    if lexical:
+        low = _low(t)
+        f[f"{prefix}lemma={lang}:{_lem(t)}"] = 1.0
+        for n in (2, 3, 4):
+            if len(low) > n:
+                f[f"{prefix}suf{n}={lang}:{low[-n:]}"] = 1.0
+    f.update(_lex_flags(ex, t, prefix))
+    return f
+
+
+def group_features(ex: ClaimExtractor, cand: Candidate, doc: Doc, claim: Claim | None) -> dict[str, float]:
+    """What the classifier sees of one candidate (a sparse dict; DictVectorizer turns it into columns)."""
+    lang = ex.lang
+    main = cand.main
+    words = sorted(cand.words, key=lambda w: w.i)
+    f: dict[str, float] = {f"lang={lang}": 1.0, f"rule={cand.rule}": 1.0, f"rule_lang={lang}:{cand.rule}": 1.0,
+                           "rule_conf": float(cand.confidence), f"n_words={min(len(words), 4)}": 1.0,
+                           f"tense_rule={cand.tense}": 1.0, f"polarity={cand.polarity}": 1.0}
+    if cand.rule != "none":
+        f[f"rule_type={cand.type}"] = 1.0
+    f.update(_token_feats(ex, main, "m_", lang))
+    for w in words:
+        if w.i != main.i:
+            f.update(_token_feats(ex, w, "w_", lang))
+    if cand.anchor is not None:
+        f.update(_token_feats(ex, cand.anchor, "a_", lang))
+    head = main.head
+    if head.i != main.i:
+        f.update(_token_feats(ex, head, "h_", lang))
+        f[f"h_dep_m={main.dep_}>{head.pos_}"] = 1.0
+    else:
+        f["m_is_root"] = 1.0
+    own = {w.i for w in words}
+    for c in main.children:
+        if c.i in own:
+            continue
+        f[f"c_dep={c.dep_}"] = 1.0
+        if c.dep_ in ("nsubj", "nsubj:pass", "aux", "aux:pass", "mark", "advmod", "cop", "obl:agent", "expl", "obj", "iobj"):
+            f[f"c_{c.dep_}_pos={c.pos_}"] = 1.0
+            f[f"c_{c.dep_}_lemma={lang}:{_lem(c)}"] = 1.0
+            for name in ("Person", "Number", "Case", "Animacy", "PronType"):
+                v = _feat(c, name)
+                if v:
+                    f[f"c_{c.dep_}_{name}={v}"] = 1.0
+            f.update(_lex_flags(ex, c, f"c_{c.dep_}_"))
+        if c.ent_type_:
+            f[f"c_{c.dep_}_ent={c.ent_type_}"] = 1.0
+    # the words around (lemmas), and the sentence
+    toks = [t for t in doc if not t.is_space]
+    first, last = words[0].i, words[-1].i
+    for k in (1, 2):
+        if first - k >= 0:
+            f[f"L{k}={lang}:{_lem(doc[first - k])}"] = 1.0
+            f[f"L{k}pos={doc[first - k].pos_}"] = 1.0
+        if last + k < len(doc):
+            f[f"R{k}={lang}:{_lem(doc[last + k])}"] = 1.0
+            f[f"R{k}pos={doc[last + k].pos_}"] = 1.0
+    text = doc.text.strip()
+    f["s_question"] = float(text.endswith("?"))
+    f["s_exclaim"] = float(text.endswith("!"))
+    f["s_quote"] = float(any(q in text for q in "«»\"“”"))
+    f[f"s_len={min(len(toks) // 8, 6)}"] = 1.0
+    f["s_rel_pos"] = main.i / max(1, len(doc))
+    f["s_verbs"] = min(sum(1 for t in toks if t.pos_ in ("VERB", "AUX")), 8) / 8
+    f["s_has_modal"] = float(any(ex.is_modal(t) for t in toks))
+    f["s_first_person"] = float(any(_feat(t, "Person") == "1" for t in toks))
+    f["s_upper_ratio"] = sum(1 for ch in text if ch.isupper()) / max(1, sum(1 for ch in text if ch.isalpha()))
+    # what the rule extractor's fill made of it
+    if claim is not None:
+        f[f"fill_actor_kind={claim.actor_kind}"] = 1.0
+        f["fill_has_actor"] = float(claim.actor is not None)
+        f["fill_has_target"] = float(claim.target is not None)
+        f["fill_quantities"] = float(min(len(claim.quantities), 3))
+        f[f"fill_lemma={lang}:{claim.predicate_lemma}"] = 1.0
+    f["fill_other_actor"] = float(cand.other_actor)
+    return f
+
+
+# ---------------------------------------------------------------- analysed candidates
+
+
+@dataclass
+class CandidateRecord:
+    """One candidate with everything training and prediction need; no spaCy objects, so a corpus's
+    records can be cached and cross-validated without parsing again."""
+    statement_id: str
+    lang: str
+    sentence_index: int
+    start: int
+    end: int
+    rule: str
+    rule_type: str | None
+    features: dict[str, float]
+    claim: Claim
+    label: str = "none"
+    gold_tense: str | None = None
+    gold_polarity: str | None = None
+
+
+def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str) -> list[CandidateRecord]:
+    recs = []
+    for cand in candidate_groups(ex, doc):
+        claim = ex.fill(cand, doc, sent, statement_text, drop_other_actors=False)
+        if claim is None:
+            continue
+        recs.append(CandidateRecord(
+            sent.statement_id, sent.lang, sent.index, claim.predicate_start, claim.predicate_end,
+            cand.rule, cand.type if cand.rule != "none" else None,
+            group_features(ex, cand, doc, claim), claim))
+    return recs
+
+
+def analyse_statements(statements: Iterable, progress: bool = False) -> list[CandidateRecord]:
+    """Segment and parse statements (as `process` does) and list every candidate of every
+    non-boilerplate kk/ru sentence."""
+    from ..nlp import pipe_by_language
+    from ..segment import segment
+
+    jobs = []
+    for st in statements:
+        for p in segment(st.id, st.text):
+            for s in p.sentences:
+                if not s.boilerplate and s.lang in ("kk", "ru"):
+                    jobs.append(((st, s), s.lang, s.text))
+    out: list[CandidateRecord] = []
+    it = pipe_by_language(jobs)
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, total=len(jobs), desc="parsing", unit="sent")
+    for (st, sent), lang, doc in it:
+        out.extend(analyse_sentence(extractor_for(lang), doc, sent, st.text))
+    return out
+
+
+def label_records(records: Sequence[CandidateRecord], gold_items: Sequence) -> None:
+    """Give each candidate the type of the gold claim its predicate overlaps (one gold claim per
+    candidate, the largest overlap first), else "none"."""
+    from collections import defaultdict
+
+    by_item = defaultdict(list)
+    for r in records:
+        by_item[r.statement_id].append(r)
+    for it in gold_items:
+        recs = by_item.get(it.item_id, [])
+        for r in recs:
+            r.label, r.gold_tense, r.gold_polarity = "none", None, None
+        pairs = []
+        for gi, g in enumerate(it.claims):
+            if g.start is None:
+                continue
+            for ri, r in enumerate(recs):
+                ov = min(g.end, r.end) - max(g.start, r.start)
+                if ov > 0:
+                    pairs.append((ov, gi, ri))
+        used_g, used_r = set(), set()
+        for ov, gi, ri in sorted(pairs, key=lambda x: -x[0]):
+            if gi in used_g or ri in used_r:
+                continue
+            used_g.add(gi)
+            used_r.add(ri)
+            g = it.claims[gi]
+            recs[ri].label, recs[ri].gold_tense, recs[ri].gold_polarity = g.type, g.tense, g.polarity
+
+
+# ---------------------------------------------------------------- the model
+
+
+class ClaimModel:
+    """Claim-or-not and type of a candidate (one multinomial classifier over LABELS), and the
+    tense of a claim (a second classifier, used when `use_tense_model`)."""
+
+    def __init__(self, C: float = 1.0, class_weight: str | None = None, max_iter: int = 3000,
+                 tense_C: float = 1.0, use_tense_model: bool = True, none_threshold: float = 0.5):
+        self.C, self.class_weight, self.max_iter = C, class_weight, max_iter
+        self.tense_C, self.use_tense_model, self.none_threshold = tense_C, use_tense_model, none_threshold
+        self.format = FORMAT
+        self.info: dict[str, Any] = {}
+
+    def _pipe(self, C: float):
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        return make_pipeline(DictVectorizer(), LogisticRegression(
+            C=C, class_weight=self.class_weight or None, max_iter=self.max_iter))
+
+    def fit(self, X: Sequence[dict], y: Sequence[str], tense: Sequence[str | None] | None = None) -> "ClaimModel":
+        self.type_model_ = self._pipe(self.C).fit(list(X), list(y))
+        self.tense_model_ = None
+        if tense is not None:
+            rows = [(x, t) for x, lab, t in zip(X, y, tense) if lab != "none" and t]
+            if len({t for _, t in rows}) > 1:
+                self.tense_model_ = self._pipe(self.tense_C).fit([x for x, _ in rows], [t for _, t in rows])
+        return self
+
+    @property
+    def classes_(self):
+        return self.type_model_.classes_
+
+    def predict_proba(self, X: Sequence[dict]):
+        return self.type_model_.predict_proba(list(X))
+
+    def predict(self, X: Sequence[dict]) -> list[str]:
+        """"none" unless P(none) < none_threshold; then the most probable claim type."""
+        if not X:
+            return []
+        proba = self.predict_proba(X)
+        classes = list(self.classes_)
+        ni = classes.index("none") if "none" in classes else None
+        out = []
+        for row in proba:
+            if ni is not None and row[ni] >= self.none_threshold:
+                out.append("none")
+                continue
+            best = max((p, c) for c, p in zip(classes, row) if c != "none")
+            out.append(best[1])
+        return out
+
+    def predict_tense(self, X: Sequence[dict]) -> list[str] | None:
+        if not self.use_tense_model or self.tense_model_ is None or not X:
+            return None
+        return list(self.tense_model_.predict(list(X)))
+
+    def save(self, path: str | Path) -> Path:
+        import joblib
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, path, compress=3)
+        return path
+
+    @staticmethod
+    def load(path: str | Path) -> "ClaimModel":
+        """Load a saved model; a missing file or one that is not a claim model is refused with the
+        file's name and the command that rebuilds it."""
+        import joblib
+
+        path = Path(path)
+        rebuild = "rebuild it with `make train-claims` (polclaims train claims)"
+        if not path.exists():
+            raise FileNotFoundError(f"claim model {path} not found: {rebuild}, or set extractor = \"rules\" "
+                                    f"in configs/claims/model.toml")
+        try:
+            obj = joblib.load(path)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear message
+            raise ValueError(f"{path} is not a readable claim model ({type(exc).__name__}: {exc}); {rebuild}") from None
+        if not isinstance(obj, ClaimModel) or getattr(obj, "format", None) != FORMAT:
+            raise ValueError(f"{path} is not a polclaims claim model (format {FORMAT}); {rebuild}")
+        return obj
+
+
+def apply_model(model: ClaimModel, records: Sequence[CandidateRecord]) -> list[Claim]:
+    """The claims the model keeps, typed, with its probability as confidence."""
+    if not records:
+        return []
+    X = [r.features for r in records]
+    labels = model.predict(X)
+    proba = model.predict_proba(X)
+    classes = list(model.classes_)
+    kept = [(r, lab, row) for r, lab, row in zip(records, labels, proba) if lab != "none"]
+    tenses = model.predict_tense([r.features for r, _, _ in kept]) if kept else None
+    out = []
+    for k, (r, lab, row) in enumerate(kept):
+        c = _copy_claim(r.claim)
+        c.type = lab
+        c.confidence = round(float(row[classes.index(lab)]), 4)
+        if tenses is not None:
+            c.tense = tenses[k]
+        from .extract import claim_id
+
+        c.claim_id = claim_id(c)
+        out.append(c)
+    return out
+
+
+def _copy_claim(c: Claim) -> Claim:
+    import copy
+
+    return copy.copy(c)
+
+
+_ACTIVE: dict[str, ClaimModel | None] = {}
+
+
+def active_model() -> ClaimModel | None:
+    """The model `process` uses: configs/claims/model.toml `extractor = "learned"` and its `path`
+    (relative to the project root); None with `extractor = "rules"`."""
+    s = settings()
+    if s.get("extractor", "learned") != "learned":
+        return None
+    path = config.resolve_path(s.get("path", "models/claims")) / "model.joblib"
+    key = str(path)
+    if key not in _ACTIVE:
+        _ACTIVE[key] = ClaimModel.load(path)
+    return _ACTIVE[key]
+
+
+def extract_sentence(model: ClaimModel, ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str) -> list[Claim]:
+    """`process`'s learned path for one parsed sentence."""
+    claims = apply_model(model, analyse_sentence(ex, doc, sent, statement_text))
+    claims.sort(key=lambda c: c.predicate_start)
+    if len(claims) > 1:
+        ex._share_quantities(claims)
+    return claims

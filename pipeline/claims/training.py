@@ -1,0 +1,312 @@
+"""Train the learned claim extractor on the claims corpus and measure it the honest way.
+
+The headline is *leave-one-source-out* cross-validation: for each source (a site of the parallel
+corpus, KazNERD news, a treebank, a Russian news or social-media collection), a model trained on
+every other source extracts the claims of that one; the pooled predictions are scored per
+language, per type and per source by the same scorer as `polclaims evaluate claims`
+(predicate-span overlap). The rules alone are scored on the same texts beside it. Small sites
+(fewer than ``min_source_texts`` texts) are one group, so that no fold is a handful of lines.
+
+Parsing is the slow part, so each text's candidates are cached in ``build/claims_cache/``
+(keyed by text hash and pipeline settings); training and the folds then take seconds.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Sequence
+
+from .. import __version__, config
+from ..records import Claim, Statement
+from .learned import CandidateRecord, ClaimModel, apply_model, label_records
+
+CACHE_DIR = Path("build/claims_cache")
+
+
+def _settings_key() -> str:
+    """Changes when anything that shapes candidates changes (package version, configs)."""
+    h = hashlib.sha1(__version__.encode())
+    for name in ("claims/kk", "claims/ru", "nlp_kk", "nlp_ru", "segment"):
+        h.update(json.dumps(config.load(name), sort_keys=True, default=str).encode())
+    for p in sorted((config.PACKAGE_ROOT / "claims").glob("*.py")) + [config.PACKAGE_ROOT / "segment.py"]:
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, progress: bool = True
+                  ) -> tuple[list[CandidateRecord], dict[str, list[Claim]]]:
+    """Candidates of every item text and the rule extractor's claims (for the comparison), parsed
+    once and cached per text."""
+    from ..nlp import pipe_by_language
+    from ..segment import segment
+    from .extract import extractor_for
+    from .learned import analyse_sentence
+
+    key = _settings_key()
+    cache: dict[str, Any] = {}
+    cache_file = None
+    if cache_dir is not None:
+        cache_file = Path(cache_dir) / f"candidates-{key}.pkl"
+        if cache_file.exists():
+            with open(cache_file, "rb") as fh:
+                cache = pickle.load(fh)
+    todo = [it for it in items if _item_key(it) not in cache]
+    if todo:
+        jobs = []
+        for it in todo:
+            for p in segment(it["item_id"], it["text"]):
+                for s in p.sentences:
+                    if not s.boilerplate and s.lang in ("kk", "ru"):
+                        jobs.append(((it, s), s.lang, s.text))
+        done: dict[str, tuple[list, list]] = {_item_key(it): ([], []) for it in todo}
+        stream = pipe_by_language(jobs)
+        if progress:
+            from tqdm import tqdm
+
+            stream = tqdm(stream, total=len(jobs), desc="parsing corpus sentences", unit="sent")
+        for (it, sent), lang, doc in stream:
+            ex = extractor_for(lang)
+            recs, rules = done[_item_key(it)]
+            recs.extend(analyse_sentence(ex, doc, sent, it["text"]))
+            rules.extend(ex.extract(doc, sent, it["text"]))
+        cache.update(done)
+        if cache_file is not None:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            with open(cache_file, "wb") as fh:
+                pickle.dump(cache, fh)
+    records: list[CandidateRecord] = []
+    rules: dict[str, list[Claim]] = {}
+    for it in items:
+        recs, rule_claims = cache[_item_key(it)]
+        for r in recs:
+            r.statement_id = it["item_id"]
+            r.claim.statement_id = it["item_id"]
+        records.extend(recs)
+        rules[it["item_id"]] = rule_claims
+    return records, rules
+
+
+def _item_key(it: dict) -> str:
+    return hashlib.sha1(f"{it['item_id']}\x1f{it['text']}".encode()).hexdigest()
+
+
+def gold_items_of(records: Sequence[dict]):
+    """Corpus records (gold format) as the evaluator's GoldItems (predicates located in the text)."""
+    import tempfile
+
+    from ..evaluate_claims import load_gold
+
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as fh:
+        for r in records:
+            fh.write(json.dumps({k: r[k] for k in ("item_id", "pair_id", "lang", "text", "topic", "claims")},
+                                ensure_ascii=False) + "\n")
+        name = fh.name
+    try:
+        return load_gold(name)
+    finally:
+        Path(name).unlink()
+
+
+def fold_groups(items: Sequence[dict], min_source_texts: int) -> dict[str, str]:
+    """item_id -> fold name: its source, or "small-sites" for sources with few texts."""
+    sizes = Counter(it["source"] for it in items)
+    return {it["item_id"]: (it["source"] if sizes[it["source"]] >= min_source_texts else "small-sites") for it in items}
+
+
+def model_from_settings(s: dict | None = None) -> ClaimModel:
+    s = (s or config.load("claims/model")).get("model", {})
+    return ClaimModel(C=float(s.get("C", 1.0)), class_weight=s.get("class_weight") or None,
+                      max_iter=int(s.get("max_iter", 3000)), tense_C=float(s.get("tense_C", 1.0)),
+                      use_tense_model=bool(s.get("tense_model", True)),
+                      none_threshold=float(s.get("none_threshold", 0.5)))
+
+
+def _align_pairs(items: Sequence[dict], predicted: dict[str, list[Claim]]) -> None:
+    from .align import align
+
+    by_pair = defaultdict(dict)
+    for it in items:
+        if it.get("pair_id"):
+            by_pair[it["pair_id"]][it["lang"]] = it["item_id"]
+    for sides in by_pair.values():
+        if "kk" in sides and "ru" in sides:
+            kk, ru = predicted.get(sides["kk"], []), predicted.get(sides["ru"], [])
+            for c in kk + ru:
+                c.aligned_to = None
+            if kk and ru:
+                align(kk, ru)
+
+
+def _predict(model: ClaimModel, records: Sequence[CandidateRecord]) -> dict[str, list[Claim]]:
+    from .extract import extractor_for
+
+    by_sent = defaultdict(list)
+    for r in records:
+        by_sent[(r.statement_id, r.sentence_index)].append(r)
+    out: dict[str, list[Claim]] = defaultdict(list)
+    for (sid, _), recs in by_sent.items():
+        claims = apply_model(model, recs)
+        claims.sort(key=lambda c: c.predicate_start)
+        if len(claims) > 1:
+            extractor_for(recs[0].lang)._share_quantities(claims)
+        out[sid].extend(claims)
+    return out
+
+
+def _copy_rules(rules: dict[str, list[Claim]]) -> dict[str, list[Claim]]:
+    import copy
+
+    return {k: [copy.copy(c) for c in v] for k, v in rules.items()}
+
+
+def _summary(res: dict) -> dict[str, Any]:
+    """The figures of a score() result that the card and README show."""
+    det = res["detection"]
+    f = res["fields"]
+    out = {"all": det["all"], "by_lang": det["by_lang"], "typed": res["detection_typed"]["all"],
+           "by_type": {t: {k: v[k] for k in ("gold", "pred", "precision", "recall", "f1")} for t, v in res["by_type"].items()},
+           "fields": {lang: {k: v.get("accuracy") for k, v in f["by_lang"].get(lang, {}).items()} for lang in ("kk", "ru")},
+           "fields_all": {k: v.get("accuracy") for k, v in f["all"].items()},
+           "alignment": {k: res["alignment"].get(k) for k in ("gold_links", "pred_links", "correct", "precision", "recall", "f1")
+                         if k in res["alignment"]}}
+    return out
+
+
+def cross_validate(items: Sequence[dict], records: Sequence[CandidateRecord], rules: dict[str, list[Claim]],
+                   min_source_texts: int = 60, settings: dict | None = None, progress: bool = True) -> dict[str, Any]:
+    """Leave-one-source-out: pooled scores (learned vs rules) per language, type and field, and
+    the learned model's score on each held-out source."""
+    from ..evaluate_claims import score
+
+    gold = gold_items_of(items)
+    gold_by_id = {g.item_id: g for g in gold}
+    label_records(records, gold)
+    groups = fold_groups(items, min_source_texts)
+    rec_groups = [groups[r.statement_id] for r in records]
+    predicted: dict[str, list[Claim]] = {}
+    per_source: dict[str, Any] = {}
+    names = sorted(set(groups.values()))
+    for k, name in enumerate(names):
+        t0 = time.time()
+        train = [r for r, g in zip(records, rec_groups) if g != name]
+        test = [r for r, g in zip(records, rec_groups) if g == name]
+        model = model_from_settings(settings).fit([r.features for r in train], [r.label for r in train],
+                                                  [r.gold_tense for r in train])
+        pred = _predict(model, test)
+        held = [it for it in items if groups[it["item_id"]] == name]
+        for it in held:
+            predicted[it["item_id"]] = pred.get(it["item_id"], [])
+        _align_pairs(held, predicted)
+        res = score([gold_by_id[it["item_id"]] for it in held], {it["item_id"]: predicted[it["item_id"]] for it in held},
+                    text_langs=False)
+        per_source[name] = {"texts": len(held), "langs": dict(Counter(it["lang"] for it in held)),
+                            **{k2: res["detection"]["all"][k2] for k2 in ("gold", "pred", "precision", "recall", "f1")},
+                            "by_lang": {lg: {k2: v[k2] for k2 in ("gold", "pred", "precision", "recall", "f1")}
+                                        for lg, v in res["detection"]["by_lang"].items()}}
+        if progress:
+            print(f"  fold {k + 1}/{len(names)} {name:18} texts {len(held):5}  F1 {res['detection']['all']['f1']}"
+                  f"  ({time.time() - t0:.1f} s)", flush=True)
+    rule_pred = _copy_rules(rules)
+    _align_pairs(items, rule_pred)
+    learned = score(gold, predicted, text_langs=False)
+    rules_res = score(gold, rule_pred, text_langs=False)
+    natural = [g for g in gold if next(it for it in items if it["item_id"] == g.item_id).get("stratum") == "random"] \
+        if len(items) < 20000 else []
+    nat = score(natural, {g.item_id: predicted.get(g.item_id, []) for g in natural}, text_langs=False) if natural else None
+    return {"folds": names, "per_source": per_source, "learned": _summary(learned), "rules": _summary(rules_res),
+            "natural_rate_learned": _summary(nat) if nat else None,
+            "errors_sample": [e for e in learned["errors"] if e["kind"] in ("fp", "fn")][:0]}
+
+
+def train(items: Sequence[dict], out: Path, command: str = "", cv: bool = True, min_source_texts: int = 60,
+          progress: bool = True) -> dict[str, Any]:
+    """Cross-validate (unless cv=False), fit on everything, write model.joblib, card.json and README.md."""
+    records, rules = analyse_items(items, progress=progress)
+    card: dict[str, Any] = {"command": command, "pipeline_version": __version__,
+                            "data": {"texts": len(items), "by_lang": dict(Counter(it["lang"] for it in items)),
+                                     "sources": dict(sorted(Counter(it["source"] for it in items).items())),
+                                     "claims": dict(Counter(f"{it['lang']}:{c['type']}" for it in items for c in it["claims"]))},
+                            "candidates": len(records), "settings": config.load("claims/model")}
+    if cv:
+        card["loso_cv"] = cross_validate(items, records, rules, min_source_texts=min_source_texts, progress=progress)
+    gold = gold_items_of(items)
+    label_records(records, gold)
+    cover = Counter(r.label for r in records)
+    n_gold = sum(len(g.claims) for g in gold)
+    card["candidate_recall"] = round(sum(v for k, v in cover.items() if k != "none") / max(1, n_gold), 4)
+    t0 = time.time()
+    model = model_from_settings().fit([r.features for r in records], [r.label for r in records],
+                                      [r.gold_tense for r in records])
+    card["fit_seconds"] = round(time.time() - t0, 1)
+    model.info = {"trained_on": card["data"], "pipeline_version": __version__}
+    out = Path(out)
+    path = model.save(out / "model.joblib")
+    card["size_bytes"] = path.stat().st_size
+    (out / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+    (out / "README.md").write_text(card_markdown(card), encoding="utf-8")
+    return card
+
+
+def _pct(x: Any) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def prf_table(rows: Sequence[tuple[str, dict]]) -> str:
+    lines = ["| | gold | predicted | P | R | F1 |", "|---|---|---|---|---|---|"]
+    for name, r in rows:
+        lines.append(f"| {name} | {r.get('gold', '')} | {r.get('pred', '')} | {_pct(r.get('precision'))} | "
+                     f"{_pct(r.get('recall'))} | {_pct(r.get('f1'))} |")
+    return "\n".join(lines)
+
+
+def cv_markdown(cv: dict) -> str:
+    L, R = cv["learned"], cv["rules"]
+    rows = []
+    for lang in ("kk", "ru"):
+        if lang in L["by_lang"]:
+            rows.append((f"learned, {lang}", L["by_lang"][lang]))
+            rows.append((f"rules, {lang}", R["by_lang"][lang]))
+    rows += [("learned, all", L["all"]), ("rules, all", R["all"])]
+    out = ["Leave-one-source-out cross-validation (each source's texts extracted by a model trained on the "
+           "other sources; predicate-span overlap as in `polclaims evaluate claims`):", "", prf_table(rows), ""]
+    out += ["By type (learned):", "", prf_table([(t, v) for t, v in L["by_type"].items()]), ""]
+    fields = ["actor", "actor_kind", "target_lenient", "target", "polarity", "tense", "predicate_lemma", "quantities"]
+    out += ["Fields of matched claims (learned / rules), accuracy %:", "",
+            "| field | kk learned | kk rules | ru learned | ru rules |", "|---|---|---|---|---|"]
+    for f in fields:
+        out.append(f"| {f} | {_pct(L['fields']['kk'].get(f))} | {_pct(R['fields']['kk'].get(f))} | "
+                   f"{_pct(L['fields']['ru'].get(f))} | {_pct(R['fields']['ru'].get(f))} |")
+    a, ar = L["alignment"], R["alignment"]
+    out += ["", f"kk-ru alignment of claims on the corpus's pairs: learned F1 {_pct(a.get('f1'))} "
+                f"(P {_pct(a.get('precision'))}, R {_pct(a.get('recall'))}, {a.get('gold_links')} gold links); "
+                f"rules F1 {_pct(ar.get('f1'))}.", ""]
+    if cv.get("natural_rate_learned"):
+        n = cv["natural_rate_learned"]
+        out += ["Natural-rate part only (randomly drawn texts), learned: " + ", ".join(
+            f"{lg} P {_pct(v['precision'])} R {_pct(v['recall'])} F1 {_pct(v['f1'])}" for lg, v in n["by_lang"].items()), ""]
+    out += ["Per held-out source (learned):", "", "| source | texts | gold | predicted | P | R | F1 |",
+            "|---|---|---|---|---|---|---|"]
+    for name, r in sorted(cv["per_source"].items()):
+        out.append(f"| {name} | {r['texts']} | {r['gold']} | {r['pred']} | {_pct(r['precision'])} | "
+                   f"{_pct(r['recall'])} | {_pct(r['f1'])} |")
+    return "\n".join(out) + "\n"
+
+
+def card_markdown(card: dict) -> str:
+    d = card["data"]
+    out = ["# Learned claim extractor (`models/claims`)", "",
+           "A scikit-learn classifier (DictVectorizer + logistic regression, `pipeline/claims/learned.py`) over "
+           "high-recall claim candidates of the parse: claim or not, and the type; a second one predicts the tense. "
+           "Actor, target, quantities, lemma and polarity come from the rule extractor's field filling.", "",
+           f"- Rebuild: `{card['command'] or 'make train-claims'}`",
+           f"- Data: the claims corpus `data/claims/` ({d['texts']} texts: {d['by_lang']}; claims {d['claims']}), "
+           f"texts from ../shared/data (sources: {', '.join(d['sources'])}).",
+           f"- Candidates: {card['candidates']} (they cover {_pct(card.get('candidate_recall'))} % of the gold claims)",
+           f"- Size: {card['size_bytes'] / 1e6:.1f} MB; fit in {card['fit_seconds']} s", ""]
+    if "loso_cv" in card:
+        out.append(cv_markdown(card["loso_cv"]))
+    return "\n".join(out)
