@@ -17,7 +17,7 @@ app = typer.Typer(
          "or `polclaims annotate FILE` for CoNLL-U / JSON output of the language pipelines.",
     no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 evaluate_app = typer.Typer(help="Score the pipelines against gold data.", no_args_is_help=True)
-train_app = typer.Typer(help="Train models: the Kazakh pipeline, topic classifiers on your labels, the claim scorer.", no_args_is_help=True)
+train_app = typer.Typer(help="Train models: the Kazakh pipeline, topic classifiers on your labels, the claim extractor.", no_args_is_help=True)
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(train_app, name="train")
 
@@ -197,7 +197,8 @@ from .cli_query import query  # noqa: E402
 evaluate_app.command("claims")(evaluate_claims_command)
 app.command("query")(query)
 
-from .cli_topics import evaluate_topics_command, topics_app, train_claims, train_topics  # noqa: E402
+from .cli_claims import train_claims  # noqa: E402
+from .cli_topics import evaluate_topics_command, topics_app, train_topics  # noqa: E402
 
 app.add_typer(topics_app, name="topics")
 train_app.command("topics")(train_topics)

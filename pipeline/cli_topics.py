@@ -208,33 +208,3 @@ def evaluate_topics_command(
         for e in errs:
             typer.echo(f"  {e['id']}: gold {e['gold']}, predicted {e['predicted']} "
                        f"({', '.join(t['label'] + ' ' + str(t['score']) for t in e['scores'])})")
-
-
-def train_claims(
-    gold: list[Path] = typer.Argument(..., exists=True, dir_okay=False,
-                                      help="Gold claim files (claims-guideline JSONL), e.g. ../shared/data/gold/dev.gold.jsonl."),
-    out: Path = typer.Option(Path("models/claims"), "--out", "-o", help="Model folder to write."),
-    folds: int = typer.Option(5, "--folds", "-k", min=2, help="Held-out folds (grouped by pair_id)."),
-    format: str = typer.Option("table", "--format", "-f", help="table or json."),
-) -> None:
-    """Train the learned claim scorer on gold claims and report, on held-out folds, whether
-    rules + scorer beat the rules alone.
-
-    The rules propose claims on the gold texts; each candidate is labelled by whether it matches
-    a gold claim; a classifier learns which candidates are real. `process` applies the scorer
-    only when configs/claims/scorer.toml says `apply = true`.
-    """
-    from .claims import scorer as sc
-    from .cli import _quiet_libraries
-
-    _quiet_libraries()
-    command = "polclaims train claims " + " ".join(shlex.quote(a) for a in sys.argv[3:])
-    model = sc.train([str(g) for g in gold], out, folds=folds, command=command)
-    if format == "json":
-        typer.echo(json.dumps(model.card, ensure_ascii=False, indent=1, default=str))
-        return
-    typer.echo(sc.cv_table(model.card["cv"]))
-    typer.echo(f"scorer written to {out} (threshold {model.threshold}); it "
-               + ("beats" if model.card["beats_rules"] else "does not beat")
-               + " the rules alone on held-out folds")
-

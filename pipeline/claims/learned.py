@@ -28,6 +28,7 @@ from .extract import Candidate, ClaimExtractor, _feat, _lem, _low, extractor_for
 
 FORMAT = "polclaims-claim-model/1"
 LABELS = ("none", "commitment", "obligation", "decision")
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]|[-–—•*]|[а-яәіңғүұқөһa-z][)])\s*", re.I)
 MORPH_FEATS = ("Tense", "Aspect", "Mood", "VerbForm", "Person", "Number", "Voice", "Polarity", "Case", "Variant")
 
 
@@ -192,8 +193,19 @@ def group_features(ex: ClaimExtractor, cand: Candidate, doc: Doc, claim: Claim |
     f["s_has_modal"] = float(any(ex.is_modal(t) for t in toks))
     f["s_first_person"] = float(any(_feat(t, "Person") == "1" for t in toks))
     f["s_upper_ratio"] = sum(1 for ch in text if ch.isupper()) / max(1, sum(1 for ch in text if ch.isalpha()))
+    prev = [t for t in doc[:first] if not t.is_punct and not t.is_space and not t.like_num]
+    f["s_starts_with_predicate"] = float(not prev)
+    f["s_list_item"] = float(bool(_LIST_ITEM.match(text)))
+    # conjunctions the linear model cannot form itself
+    morph = "|".join(_feat(main, k) or "-" for k in ("VerbForm", "Tense", "Person", "Mood", "Voice"))
+    f[f"x_morph={main.pos_}|{morph}"] = 1.0
+    f[f"x_morph_lang={lang}|{main.pos_}|{morph}"] = 1.0
+    subj = next((c for c in main.children if c.dep_ in ("nsubj", "nsubj:pass")), None)
+    f[f"x_subj={subj.dep_ if subj is not None else 'none'}|{subj.pos_ if subj is not None else '-'}|{cand.rule}"] = 1.0
     # what the rule extractor's fill made of it
     if claim is not None:
+        f[f"x_rule_actor={cand.rule}|{claim.actor_kind}"] = 1.0
+        f[f"x_tense_actor={cand.tense}|{claim.actor_kind}"] = 1.0
         f[f"fill_actor_kind={claim.actor_kind}"] = 1.0
         f["fill_has_actor"] = float(claim.actor is not None)
         f["fill_has_target"] = float(claim.target is not None)
@@ -298,7 +310,7 @@ class ClaimModel:
     tense of a claim (a second classifier, used when `use_tense_model`)."""
 
     def __init__(self, C: float = 1.0, class_weight: str | None = None, max_iter: int = 3000,
-                 tense_C: float = 1.0, use_tense_model: bool = True, none_threshold: float = 0.5):
+                 tense_C: float = 1.0, use_tense_model: bool = True, none_threshold: "float | str" = "auto"):
         self.C, self.class_weight, self.max_iter = C, class_weight, max_iter
         self.tense_C, self.use_tense_model, self.none_threshold = tense_C, use_tense_model, none_threshold
         self.format = FORMAT
@@ -312,7 +324,17 @@ class ClaimModel:
         return make_pipeline(DictVectorizer(), LogisticRegression(
             C=C, class_weight=self.class_weight or None, max_iter=self.max_iter))
 
-    def fit(self, X: Sequence[dict], y: Sequence[str], tense: Sequence[str | None] | None = None) -> "ClaimModel":
+    def fit(self, X: Sequence[dict], y: Sequence[str], tense: Sequence[str | None] | None = None,
+            groups: Sequence[str] | None = None) -> "ClaimModel":
+        """`groups` (the source of each candidate): when given and `none_threshold` is "auto", the
+        threshold is chosen on out-of-fold probabilities of folds grouped by source, inside the
+        training data (so a cross-validation that calls fit stays nested and honest)."""
+        if groups is not None and self.none_threshold == "auto":
+            self.threshold_ = self._tune_threshold(list(X), list(y), list(groups))
+        elif self.none_threshold == "auto":
+            self.threshold_ = 0.5
+        else:
+            self.threshold_ = float(self.none_threshold)
         self.type_model_ = self._pipe(self.C).fit(list(X), list(y))
         self.tense_model_ = None
         if tense is not None:
@@ -320,6 +342,29 @@ class ClaimModel:
             if len({t for _, t in rows}) > 1:
                 self.tense_model_ = self._pipe(self.tense_C).fit([x for x, _ in rows], [t for _, t in rows])
         return self
+
+    def _tune_threshold(self, X: list, y: list, groups: list, folds: int = 4) -> float:
+        import numpy as np
+        from sklearn.model_selection import GroupKFold
+
+        n_groups = len(set(groups))
+        if n_groups < 2:
+            return 0.5
+        p_none = np.zeros(len(y))
+        for tr, te in GroupKFold(n_splits=min(folds, n_groups)).split(X, y, groups):
+            m = self._pipe(self.C).fit([X[i] for i in tr], [y[i] for i in tr])
+            classes = list(m.classes_)
+            proba = m.predict_proba([X[i] for i in te])
+            p_none[te] = proba[:, classes.index("none")] if "none" in classes else 0.0
+        is_claim = np.array([lab != "none" for lab in y])
+        best, best_t = -1.0, 0.5
+        for t in np.arange(0.2, 0.81, 0.025):
+            pred = p_none < t
+            tp = float((pred & is_claim).sum())
+            f1 = 2 * tp / (pred.sum() + is_claim.sum()) if pred.sum() + is_claim.sum() else 0.0
+            if f1 > best:
+                best, best_t = f1, float(t)
+        return round(best_t, 3)
 
     @property
     def classes_(self):
@@ -337,7 +382,7 @@ class ClaimModel:
         ni = classes.index("none") if "none" in classes else None
         out = []
         for row in proba:
-            if ni is not None and row[ni] >= self.none_threshold:
+            if ni is not None and row[ni] >= getattr(self, "threshold_", 0.5):
                 out.append("none")
                 continue
             best = max((p, c) for c, p in zip(classes, row) if c != "none")
@@ -410,13 +455,30 @@ def _copy_claim(c: Claim) -> Claim:
 _ACTIVE: dict[str, ClaimModel | None] = {}
 
 
-def active_model() -> ClaimModel | None:
-    """The model `process` uses: configs/claims/model.toml `extractor = "learned"` and its `path`
-    (relative to the project root); None with `extractor = "rules"`."""
+def _model_path() -> Path | None:
     s = settings()
     if s.get("extractor", "learned") != "learned":
         return None
-    path = config.resolve_path(s.get("path", "models/claims")) / "model.joblib"
+    return config.resolve_path(s.get("path", "models/claims")) / "model.joblib"
+
+
+def model_fingerprint() -> str | None:
+    """"learned-<12 hex>" of the active model file (None with the rule extractor): stored with
+    every claim, and part of what makes the store re-process a statement."""
+    import hashlib
+
+    path = _model_path()
+    if path is None or not path.exists():
+        return None
+    return "learned-" + hashlib.sha1(path.read_bytes()).hexdigest()[:12]
+
+
+def active_model() -> ClaimModel | None:
+    """The model `process` uses: configs/claims/model.toml `extractor = "learned"` and its `path`
+    (relative to the project root); None with `extractor = "rules"`."""
+    path = _model_path()
+    if path is None:
+        return None
     key = str(path)
     if key not in _ACTIVE:
         _ACTIVE[key] = ClaimModel.load(path)

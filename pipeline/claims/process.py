@@ -24,10 +24,11 @@ PIPELINE_VERSION = f"polclaims-{__version__}"
 
 def current_version() -> str:
     """What the store records per statement (and compares on re-runs): the package version plus
-    the topic model in use, so a retrained or switched topic model re-labels stored statements."""
+    the topic model and the claim extractor in use, so a retrained or switched model re-does
+    stored statements."""
     from ..topics.assign import fingerprint
 
-    return f"{PIPELINE_VERSION}+{fingerprint()}"
+    return f"{PIPELINE_VERSION}+{fingerprint()}+{claims_model_version()}"
 
 T = TypeVar("T")
 
@@ -52,15 +53,24 @@ def model_versions() -> dict[str, str]:
     return {
         "kk": str(config.load("nlp_kk").get("version", "kk")),
         "ru": str(config.load("nlp_ru").get("version", "ru")),
-        "claims": str(config.load("claims/ru").get("version", "rules-1")),
+        "claims": claims_model_version(),
     }
+
+
+def claims_model_version() -> str:
+    """"rules-<v>" for the rule extractor, "learned-<hash of the model file>" for the learned one."""
+    from .learned import model_fingerprint
+
+    return model_fingerprint() or str(config.load("claims/ru").get("version", "rules-1"))
 
 
 def _analyse_chunk(chunk: list[StatementResult]) -> None:
     from ..nlp import pipe_by_language
     from ..segment import segment
     from .extract import extractor_for
+    from .learned import active_model, extract_sentence
 
+    model = active_model()
     jobs: list[tuple[tuple[StatementResult, object], str, str]] = []
     for res in chunk:
         try:
@@ -76,21 +86,18 @@ def _analyse_chunk(chunk: list[StatementResult]) -> None:
         if res.failure is not None:
             continue
         try:
-            res.claims.extend(extractor_for(lang).extract(doc, sent, res.statement.text))
+            ex = extractor_for(lang)
+            res.claims.extend(extract_sentence(model, ex, doc, sent, res.statement.text) if model is not None
+                              else ex.extract(doc, sent, res.statement.text))
         except Exception as exc:  # noqa: BLE001
             log.exception("extraction failed in %s", res.statement.id)
             res.failure = Failure(res.statement.id, f"claim extraction failed in sentence {sent.index}: {exc}",
                                   res.statement.origin, "extract")
-    from .scorer import active_scorer, apply_scorer
-
     versions = model_versions()
-    scorer = active_scorer()
     for res in chunk:
         if res.failure is not None:
             res.claims = []
             continue
-        if scorer is not None:
-            res.claims = apply_scorer(res.claims, scorer)
         res.claims.sort(key=lambda c: c.predicate_start)
         for c in res.claims:
             c.pipeline_version = PIPELINE_VERSION

@@ -7,8 +7,8 @@ language, per type and per source by the same scorer as `polclaims evaluate clai
 (predicate-span overlap). The rules alone are scored on the same texts beside it. Small sites
 (fewer than ``min_source_texts`` texts) are one group, so that no fold is a handful of lines.
 
-Parsing is the slow part, so each text's candidates are cached in ``build/claims_cache/``
-(keyed by text hash and pipeline settings); training and the folds then take seconds.
+Parsing is the slow part, so each sentence's parse is cached in ``build/claims_cache/`` (keyed by
+its text and the NLP settings); features, training and the folds then take a minute.
 """
 from __future__ import annotations
 
@@ -28,66 +28,64 @@ CACHE_DIR = Path("build/claims_cache")
 
 
 def _settings_key() -> str:
-    """Changes when anything that shapes candidates changes (package version, configs)."""
+    """Changes when anything that shapes the parses changes (package version, NLP configs)."""
     h = hashlib.sha1(__version__.encode())
-    for name in ("claims/kk", "claims/ru", "nlp_kk", "nlp_ru", "segment"):
+    for name in ("nlp_kk", "nlp_ru"):
         h.update(json.dumps(config.load(name), sort_keys=True, default=str).encode())
-    for p in sorted((config.PACKAGE_ROOT / "claims").glob("*.py")) + [config.PACKAGE_ROOT / "segment.py"]:
-        h.update(p.read_bytes())
     return h.hexdigest()[:12]
 
 
 def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, progress: bool = True
                   ) -> tuple[list[CandidateRecord], dict[str, list[Claim]]]:
-    """Candidates of every item text and the rule extractor's claims (for the comparison), parsed
-    once and cached per text."""
-    from ..nlp import pipe_by_language
+    """Candidates of every item text and the rule extractor's claims (for the comparison). The
+    parses are cached per sentence (spaCy Doc bytes, keyed by the NLP settings), so changing the
+    features or the rules re-runs only the fast part."""
+    from spacy.tokens import Doc
+
+    from ..nlp import get_pipeline, pipe_by_language
     from ..segment import segment
     from .extract import extractor_for
     from .learned import analyse_sentence
 
     key = _settings_key()
-    cache: dict[str, Any] = {}
+    cache: dict[str, bytes] = {}
     cache_file = None
     if cache_dir is not None:
-        cache_file = Path(cache_dir) / f"candidates-{key}.pkl"
+        cache_file = Path(cache_dir) / f"docs-{key}.pkl"
         if cache_file.exists():
             with open(cache_file, "rb") as fh:
                 cache = pickle.load(fh)
-    todo = [it for it in items if _item_key(it) not in cache]
+    sents = []
+    for it in items:
+        for p in segment(it["item_id"], it["text"]):
+            for s in p.sentences:
+                if not s.boilerplate and s.lang in ("kk", "ru"):
+                    sents.append((it, s))
+    todo = [((it, s), s.lang, s.text) for it, s in sents if _doc_key(s.lang, s.text) not in cache]
     if todo:
-        jobs = []
-        for it in todo:
-            for p in segment(it["item_id"], it["text"]):
-                for s in p.sentences:
-                    if not s.boilerplate and s.lang in ("kk", "ru"):
-                        jobs.append(((it, s), s.lang, s.text))
-        done: dict[str, tuple[list, list]] = {_item_key(it): ([], []) for it in todo}
-        stream = pipe_by_language(jobs)
+        stream = pipe_by_language(todo)
         if progress:
             from tqdm import tqdm
 
-            stream = tqdm(stream, total=len(jobs), desc="parsing corpus sentences", unit="sent")
-        for (it, sent), lang, doc in stream:
-            ex = extractor_for(lang)
-            recs, rules = done[_item_key(it)]
-            recs.extend(analyse_sentence(ex, doc, sent, it["text"]))
-            rules.extend(ex.extract(doc, sent, it["text"]))
-        cache.update(done)
+            stream = tqdm(stream, total=len(todo), desc="parsing corpus sentences", unit="sent")
+        for (_, s), lang, doc in stream:
+            cache[_doc_key(lang, s.text)] = doc.to_bytes()
         if cache_file is not None:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             with open(cache_file, "wb") as fh:
                 pickle.dump(cache, fh)
     records: list[CandidateRecord] = []
-    rules: dict[str, list[Claim]] = {}
-    for it in items:
-        recs, rule_claims = cache[_item_key(it)]
-        for r in recs:
-            r.statement_id = it["item_id"]
-            r.claim.statement_id = it["item_id"]
-        records.extend(recs)
-        rules[it["item_id"]] = rule_claims
+    rules: dict[str, list[Claim]] = {it["item_id"]: [] for it in items}
+    for it, s in sents:
+        doc = Doc(get_pipeline(s.lang).vocab).from_bytes(cache[_doc_key(s.lang, s.text)])
+        ex = extractor_for(s.lang)
+        records.extend(analyse_sentence(ex, doc, s, it["text"]))
+        rules[it["item_id"]].extend(ex.extract(doc, s, it["text"]))
     return records, rules
+
+
+def _doc_key(lang: str, text: str) -> str:
+    return hashlib.sha1(f"{lang}\x1f{text}".encode()).hexdigest()
 
 
 def _item_key(it: dict) -> str:
@@ -122,7 +120,7 @@ def model_from_settings(s: dict | None = None) -> ClaimModel:
     return ClaimModel(C=float(s.get("C", 1.0)), class_weight=s.get("class_weight") or None,
                       max_iter=int(s.get("max_iter", 3000)), tense_C=float(s.get("tense_C", 1.0)),
                       use_tense_model=bool(s.get("tense_model", True)),
-                      none_threshold=float(s.get("none_threshold", 0.5)))
+                      none_threshold=s.get("none_threshold", "auto"))
 
 
 def _align_pairs(items: Sequence[dict], predicted: dict[str, list[Claim]]) -> None:
@@ -195,7 +193,7 @@ def cross_validate(items: Sequence[dict], records: Sequence[CandidateRecord], ru
         train = [r for r, g in zip(records, rec_groups) if g != name]
         test = [r for r, g in zip(records, rec_groups) if g == name]
         model = model_from_settings(settings).fit([r.features for r in train], [r.label for r in train],
-                                                  [r.gold_tense for r in train])
+                                                  [r.gold_tense for r in train], groups=[groups[r.statement_id] for r in train])
         pred = _predict(model, test)
         held = [it for it in items if groups[it["item_id"]] == name]
         for it in held:
@@ -239,8 +237,10 @@ def train(items: Sequence[dict], out: Path, command: str = "", cv: bool = True, 
     n_gold = sum(len(g.claims) for g in gold)
     card["candidate_recall"] = round(sum(v for k, v in cover.items() if k != "none") / max(1, n_gold), 4)
     t0 = time.time()
+    groups = fold_groups(items, min_source_texts)
     model = model_from_settings().fit([r.features for r in records], [r.label for r in records],
-                                      [r.gold_tense for r in records])
+                                      [r.gold_tense for r in records], groups=[groups[r.statement_id] for r in records])
+    card["none_threshold"] = model.threshold_
     card["fit_seconds"] = round(time.time() - t0, 1)
     model.info = {"trained_on": card["data"], "pipeline_version": __version__}
     out = Path(out)
