@@ -310,7 +310,9 @@ def quantity_key(q: Any) -> tuple[float | None, str | None]:
             unit = unit[m.end():]
     if value is not None and math.isfinite(value):
         value = float(f"{value:.9g}")
-    return value, norm_string(unit)
+    from .claims.quantities import normalize_unit
+
+    return value, norm_string(normalize_unit(unit))
 
 
 def _quantities(qs: Sequence[Any] | None) -> tuple[Counter, Counter]:

@@ -89,6 +89,14 @@ def normalize_word(word: str) -> str:
     return word
 
 
+def normalize_lookalikes(text: str) -> str:
+    """The text with Latin look-alikes mapped inside Cyrillic words ("тиiс" -> "тиіс"). Letters
+    map one to one, so every character offset of the result is the offset in `text`."""
+    if not _LAT.search(text):
+        return text
+    return _WORD.sub(lambda m: normalize_word(m.group()), text)
+
+
 def script_counts(text: str) -> tuple[int, int]:
     """(Cyrillic letters, Latin letters) after look-alike normalisation."""
     cyr = lat = 0

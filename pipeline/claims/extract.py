@@ -100,6 +100,8 @@ class LangRules:
         neg = cfg.get("negation", {})
         self.negation_words = low(neg.get("words", []))
         self.negative_verb = re.compile(neg["verb_regex"]) if neg.get("verb_regex") else None
+        self.negation_before = low(neg.get("in_predicate_before", []))
+        self.negation_after = low(neg.get("in_predicate_after", []))
         te = cfg.get("tense", {})
         self.present_as = te.get("present_as", "present")
         self.progressive = re.compile(te["progressive_regex"]) if te.get("progressive_regex") else None
@@ -115,6 +117,7 @@ class LangRules:
         self.verbal_noun_re = re.compile(lm["verbal_noun_regex"]) if lm.get("verbal_noun_regex") else None
         self.passive_rewrites = [(re.compile(a), b) for a, b in lm.get("passive_rewrites", [])]
         self.participle = re.compile(lm["participle_regex"]) if lm.get("participle_regex") else None
+        self.causative_suffixes = [x.lower() for x in lm.get("causative_suffixes", [])]
 
 
 @lru_cache(maxsize=None)
@@ -408,10 +411,22 @@ class ClaimExtractor:
                 lem = self.r.participle.sub("", form)  # the lemmatizer often keeps participle endings
             elif self.r.verbal_noun_re is not None and self.r.verbal_noun_re.match(form) and self.verb_like(t):
                 lem = form  # a verbal noun cites itself ("арттыруға" -> "арттыру"), not the bare root
+            else:
+                lem = self.causative_stem(form, lem)
             return kazakh_verbal_noun(lem, self.r)
         if lem.endswith(("ся", "сь")) and lem not in self.r.reflexive_lemmas and (
                 not has_agent or _feat(t, "Voice") == "Pass"):
             lem = lem[:-2]
+        return lem
+
+    def causative_stem(self, form: str, lem: str) -> str:
+        """"арттырамыз" with lemma "арт"/"арту" -> "арттыр": the lemmatizer drops causative suffixes."""
+        stem = lem[:-1] if lem.endswith("у") and not form.startswith(lem) else lem
+        if stem and form.startswith(stem):
+            rest = form[len(stem):]
+            for suf in self.r.causative_suffixes:
+                if rest.startswith(suf) and len(rest) > len(suf):
+                    return stem + suf
         return lem
 
     def span_text(self, t: Token, cut_comma: bool = True) -> tuple[int, int] | None:
@@ -451,6 +466,18 @@ class ClaimExtractor:
         if not toks:
             return None
         return toks[0].idx, toks[-1].idx + len(toks[-1].text)
+
+    def with_negation(self, words: list[Token]) -> list[Token]:
+        """A negation word right before or after the predicate belongs to it ("не будут
+        поддерживать", "тиіс емес")."""
+        doc = words[0].doc
+        first, last = words[0].i, words[-1].i
+        out = list(words)
+        if first > 0 and _low(doc[first - 1]) in self.r.negation_before:
+            out.insert(0, doc[first - 1])
+        if last + 1 < len(doc) and _low(doc[last + 1]) in self.r.negation_after:
+            out.append(doc[last + 1])
+        return out
 
     def actor_kind(self, head: Token) -> str:
         words = [head] + [c for c in head.children if c.dep_ in ("conj", "amod", "nmod", "compound", "flat", "det")]
@@ -493,7 +520,7 @@ class ClaimExtractor:
         """The claim record of a candidate. `drop_other_actors` (default: the config's) returns None
         for a commitment or decision whose actor is a company, an author, an NGO."""
         off = sent.start
-        words = sorted(cand.words, key=lambda w: w.i)
+        words = self.with_negation(sorted(cand.words, key=lambda w: w.i))
         p_start = off + words[0].idx
         p_end = off + words[-1].idx + len(words[-1].text)
         main = cand.main

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from spacy.tokens import Doc, Token
 
@@ -73,8 +74,12 @@ def find_quantities(doc: Doc, cfg: QuantityConfig, start: int = 0, end: int | No
         value = _value(m.group(1), m.group(2))
         words = _next_words(text, b, 3)
         low = [w.lower().rstrip(".") for w, _, _ in words]
-        # dates and years
+        # dates and years; a year right after a month name is a date too ("25 мая 2015 В регионах")
         if low and (low[0] in cfg.year_words or any(low[0].startswith(mw) for mw in cfg.month_words)):
+            continue
+        prev_word = re.findall(r"\w+", text[max(0, a - 20):a])
+        if isinstance(value, int) and 1900 <= value <= 2100 and m.group(1).isdigit() and prev_word \
+                and any(prev_word[-1].lower().startswith(mw) for mw in cfg.month_words):
             continue
         if isinstance(value, int) and 1900 <= value <= 2100 and m.group(1).isdigit() and (
                 not low or low[0] in cfg.year_words or not words or not words[0][0][0].isalpha()
@@ -94,6 +99,9 @@ def find_quantities(doc: Doc, cfg: QuantityConfig, start: int = 0, end: int | No
                 if pat.match(words[k][0]) or pat.match(low[k]):
                     unit = norm
                     q_end = words[k][2]
+                    # a sentence's full stop is no part of the unit ("2 млрд тенге.")
+                    if words[k][0].endswith(".") and not pat.match(words[k][0]) and pat.match(words[k][0][:-1]):
+                        q_end -= 1
                     break
         if unit is None and text[b:b + 1] == "%":
             unit, q_end = "%", b + 1
@@ -149,3 +157,25 @@ def _noun_unit(doc: Doc, num_end: int, q_end: int, cfg: QuantityConfig, kk: bool
         seen += 1
         j += 1
     return None, q_end
+
+
+@lru_cache(maxsize=1)
+def _unit_table() -> list[tuple[re.Pattern, str]]:
+    from .. import config
+
+    table = []
+    for lang in ("kk", "ru"):
+        for k, v in config.load(f"claims/{lang}").get("quantities", {}).get("units", {}).items():
+            table.append((re.compile(rf"^(?:{k})$", re.IGNORECASE), v))
+    return table
+
+
+def normalize_unit(unit: str | None) -> str | None:
+    """A unit as the extractor writes it ("тенге", "теңге", "₸" -> "KZT"): gold written with the
+    word and predictions written with the code compare equal."""
+    if not unit:
+        return unit
+    for pat, norm in _unit_table():
+        if pat.match(unit.strip()):
+            return norm
+    return unit

@@ -25,6 +25,22 @@ def get_pipeline(lang: str):
     raise ValueError(f"no NLP pipeline for language {lang!r} (known: {', '.join(LANGS)})")
 
 
+@lru_cache(maxsize=None)
+def input_normalizer(lang: str):
+    """What a language's text goes through before its pipeline (configs/nlp_<lang>.toml [input]):
+    `lookalikes = true` maps Latin look-alike letters inside Cyrillic words to the Kazakh ones
+    ("тиiс" with a Latin i). Letters map one to one, so offsets stay those of the original text,
+    and claims quote the original."""
+    from .. import config
+
+    settings = config.load(f"nlp_{lang}").get("input", {}) if lang in LANGS else {}
+    if settings.get("lookalikes", False):
+        from ..langid import normalize_lookalikes
+
+        return normalize_lookalikes
+    return lambda text: text
+
+
 def pipe_by_language(items: Iterable[tuple[K, str, str]], free_strings: bool = False
                      ) -> Iterator[tuple[K, str, object]]:
     """Parse `(key, lang, text)` items, each language's texts in one `pipe` batch (that is where
@@ -37,7 +53,7 @@ def pipe_by_language(items: Iterable[tuple[K, str, str]], free_strings: bool = F
     it ever met. A doc is then only valid until the next item is asked for."""
     groups: dict[str, list[tuple[K, str]]] = defaultdict(list)
     for key, lang, text in items:
-        groups[lang].append((key, text))
+        groups[lang].append((key, input_normalizer(lang)(text)))
     for lang, pairs in groups.items():
         nlp = get_pipeline(lang)
         with nlp.memory_zone() if free_strings else nullcontext():
