@@ -93,6 +93,7 @@ class GoldItem:
     topic: str | None = None
     claims: list[GoldClaim] = field(default_factory=list)
     line: int = 0
+    source: str | None = None  # the record's `source`, else the item id before its first colon
 
 
 # ---------------------------------------------------------------- locating predicates
@@ -191,7 +192,8 @@ def load_gold(path: str | Path) -> list[GoldItem]:
                 raise ValueError(f"{path}:{n}: duplicate item_id {obj['item_id']!r}")
             seen.add(obj["item_id"])
             item = GoldItem(item_id=obj["item_id"], pair_id=obj.get("pair_id"), lang=obj["lang"],
-                            text=obj["text"], topic=obj.get("topic"), line=n)
+                            text=obj["text"], topic=obj.get("topic"), line=n,
+                            source=obj.get("source") or str(obj["item_id"]).split(":")[0])
             taken: list[tuple[int, int]] = []
             for k, c in enumerate(obj["claims"] or []):
                 missing = [key for key in _REQUIRED_CLAIM_KEYS if not c.get(key)]
@@ -415,6 +417,7 @@ def score(gold_items: Sequence[GoldItem], predicted: Mapping[str, Sequence[Claim
     by_id = {it.item_id: it for it in gold_items}
 
     overall, by_lang, by_text_lang = _Counts(), defaultdict(_Counts), defaultdict(_Counts)
+    by_source: dict[str, _Counts] = defaultdict(_Counts)
     type_counts = {t: Counter() for t in CLAIM_TYPES}
     fields_all: dict[str, Counter] = {f: Counter() for f in FIELDS}
     fields_lang: dict[str, dict[str, Counter]] = defaultdict(lambda: {f: Counter() for f in FIELDS})
@@ -438,7 +441,7 @@ def score(gold_items: Sequence[GoldItem], predicted: Mapping[str, Sequence[Claim
         matched_g = {gi for gi, _ in pairs}
         matched_p = {pi for _, pi in pairs}
         n_typed = sum(1 for gi, pi in pairs if it.claims[gi].type == preds[pi].type)
-        groups = [overall, by_lang[it.lang]]
+        groups = [overall, by_lang[it.lang], by_source[it.source or "?"]]
         if text_langs:
             groups.append(by_text_lang[text_langs.get(it.item_id, "?")])
         for cnt in groups:
@@ -507,7 +510,8 @@ def score(gold_items: Sequence[GoldItem], predicted: Mapping[str, Sequence[Claim
                         "unknown_items": unknown},
         "detection": {"all": overall.result(),
                       "by_lang": {k: v.result() for k, v in sorted(by_lang.items())},
-                      "by_text_lang": {k: v.result() for k, v in sorted(by_text_lang.items())}},
+                      "by_text_lang": {k: v.result() for k, v in sorted(by_text_lang.items())},
+                      "by_source": {k: v.result() for k, v in sorted(by_source.items())}},
         "detection_typed": {"all": overall.result(typed=True),
                             "by_lang": {k: v.result(typed=True) for k, v in sorted(by_lang.items())}},
         "by_type": by_type,
@@ -657,6 +661,10 @@ def format_report(result: Mapping[str, Any], errors: bool = False) -> str:
         out.append(_prf_row(f"lang={k}", v))
     for k, v in d["by_text_lang"].items():
         out.append(_prf_row(f"text lang={k}", v))
+    if len(d.get("by_source", {})) > 1:
+        out += ["", "Detection by source (the record's `source`, else its item id before the first colon)", head]
+        for k, v in d["by_source"].items():
+            out.append(_prf_row(f"{k}"[:16], v))
     out += ["", "Detection with the right type", head]
     dt = result["detection_typed"]
     out.append(_prf_row("all", dt["all"]))

@@ -61,6 +61,10 @@ def candidate_groups(ex: ClaimExtractor, doc: Doc) -> list[Candidate]:
     word, its complement (rule "none"). A word belongs to one group at most."""
     out = list(ex.candidates(doc))
     used = {w.i for c in out for w in c.words}
+    for c in out:   # an instruction and what it instructs are one claim ("поручил разработать")
+        for x in _instructed(c.main, used):
+            c.words.append(x)
+            used.add(x.i)
     for t in doc:
         if t.i in used or not _potential_predicate(ex, t):
             continue
@@ -74,15 +78,18 @@ def candidate_groups(ex: ClaimExtractor, doc: Doc) -> list[Candidate]:
         for c in main.children:
             if c.i not in used and c.dep_ in ("aux", "aux:pass") and c.i not in {w.i for w in words}:
                 words.append(c)
-            # an instruction and what it instructs are one claim ("поручил разработать")
-            if c.i not in used and c.dep_ == "xcomp" and c.pos_ == "VERB" and c.i not in {w.i for w in words} \
-                    and abs(c.i - main.i) <= 3:
-                words.append(c)
+        words += [x for x in _instructed(main, used) if x.i not in {w.i for w in words}]
         tense = _morph_tense(ex, words, main)
         neg = "negative" if ex.negated(*words) else "affirmative"
         out.append(Candidate("commitment", words, main, tense, "none", 0.0, neg, anchor=anchor))
         used.update(w.i for w in words)
     return out
+
+
+def _instructed(main: Token, used: set[int]) -> list[Token]:
+    """The verb an instruction or plan governs, when it follows closely ("поручил разработать")."""
+    return [c for c in main.children if c.i not in used and c.dep_ == "xcomp" and c.pos_ == "VERB"
+            and 0 < c.i - main.i <= 3]
 
 
 def _morph_tense(ex: ClaimExtractor, words: Sequence[Token], main: Token) -> str:
@@ -305,13 +312,43 @@ def label_records(records: Sequence[CandidateRecord], gold_items: Sequence) -> N
 # ---------------------------------------------------------------- the model
 
 
+class MinCount:
+    """Drops feature columns seen in fewer than `min_count` training candidates: a lemma met once
+    cannot generalise, and fewer columns make the fits several times faster."""
+
+    def __init__(self, min_count: int = 2):
+        self.min_count = min_count
+
+    def fit(self, X, y=None):
+        import numpy as np
+
+        counts = np.asarray((X != 0).sum(axis=0)).ravel()
+        self.keep_ = np.flatnonzero(counts >= self.min_count)
+        return self
+
+    def transform(self, X):
+        return X[:, self.keep_]
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X, y).transform(X)
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"min_count": self.min_count}
+
+    def set_params(self, **params) -> "MinCount":
+        for k, v in params.items():
+            setattr(self, k, v)
+        return self
+
+
 class ClaimModel:
     """Claim-or-not and type of a candidate (one multinomial classifier over LABELS), and the
     tense of a claim (a second classifier, used when `use_tense_model`)."""
 
     def __init__(self, C: float = 1.0, class_weight: str | None = None, max_iter: int = 3000,
-                 tense_C: float = 1.0, use_tense_model: bool = True, none_threshold: "float | str" = "auto"):
-        self.C, self.class_weight, self.max_iter = C, class_weight, max_iter
+                 tense_C: float = 1.0, use_tense_model: bool = True, none_threshold: "float | str" = "auto",
+                 min_count: int = 2):
+        self.C, self.class_weight, self.max_iter, self.min_count = C, class_weight, max_iter, min_count
         self.tense_C, self.use_tense_model, self.none_threshold = tense_C, use_tense_model, none_threshold
         self.format = FORMAT
         self.info: dict[str, Any] = {}
@@ -321,8 +358,8 @@ class ClaimModel:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
 
-        return make_pipeline(DictVectorizer(), LogisticRegression(
-            C=C, class_weight=self.class_weight or None, max_iter=self.max_iter))
+        return make_pipeline(DictVectorizer(), MinCount(getattr(self, "min_count", 2)), LogisticRegression(
+            C=C, class_weight=self.class_weight or None, max_iter=self.max_iter, tol=1e-3))
 
     def fit(self, X: Sequence[dict], y: Sequence[str], tense: Sequence[str | None] | None = None,
             groups: Sequence[str] | None = None) -> "ClaimModel":

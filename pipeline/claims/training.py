@@ -120,7 +120,7 @@ def model_from_settings(s: dict | None = None) -> ClaimModel:
     return ClaimModel(C=float(s.get("C", 1.0)), class_weight=s.get("class_weight") or None,
                       max_iter=int(s.get("max_iter", 3000)), tense_C=float(s.get("tense_C", 1.0)),
                       use_tense_model=bool(s.get("tense_model", True)),
-                      none_threshold=s.get("none_threshold", "auto"))
+                      none_threshold=s.get("none_threshold", "auto"), min_count=int(s.get("min_count", 2)))
 
 
 def _align_pairs(items: Sequence[dict], predicted: dict[str, list[Claim]]) -> None:
@@ -174,8 +174,20 @@ def _summary(res: dict) -> dict[str, Any]:
     return out
 
 
+def _fold(name: str, records: Sequence[CandidateRecord], rec_groups: Sequence[str], groups: dict[str, str],
+          settings: dict | None) -> tuple[str, dict[str, list[Claim]], float]:
+    """One held-out source: fit on the others (threshold tuned inside them), extract its claims."""
+    t0 = time.time()
+    train = [r for r, g in zip(records, rec_groups) if g != name]
+    test = [r for r, g in zip(records, rec_groups) if g == name]
+    model = model_from_settings(settings).fit([r.features for r in train], [r.label for r in train],
+                                              [r.gold_tense for r in train], groups=[groups[r.statement_id] for r in train])
+    return name, dict(_predict(model, test)), time.time() - t0
+
+
 def cross_validate(items: Sequence[dict], records: Sequence[CandidateRecord], rules: dict[str, list[Claim]],
-                   min_source_texts: int = 60, settings: dict | None = None, progress: bool = True) -> dict[str, Any]:
+                   min_source_texts: int = 60, settings: dict | None = None, progress: bool = True,
+                   jobs: int | None = None) -> dict[str, Any]:
     """Leave-one-source-out: pooled scores (learned vs rules) per language, type and field, and
     the learned model's score on each held-out source."""
     from ..evaluate_claims import score
@@ -188,13 +200,11 @@ def cross_validate(items: Sequence[dict], records: Sequence[CandidateRecord], ru
     predicted: dict[str, list[Claim]] = {}
     per_source: dict[str, Any] = {}
     names = sorted(set(groups.values()))
-    for k, name in enumerate(names):
-        t0 = time.time()
-        train = [r for r, g in zip(records, rec_groups) if g != name]
-        test = [r for r, g in zip(records, rec_groups) if g == name]
-        model = model_from_settings(settings).fit([r.features for r in train], [r.label for r in train],
-                                                  [r.gold_tense for r in train], groups=[groups[r.statement_id] for r in train])
-        pred = _predict(model, test)
+    from joblib import Parallel, delayed
+
+    jobs = jobs or int(config.load("claims/model").get("cv", {}).get("jobs", 2))
+    results = Parallel(n_jobs=jobs)(delayed(_fold)(name, records, rec_groups, groups, settings) for name in names)
+    for k, (name, pred, seconds) in enumerate(results):
         held = [it for it in items if groups[it["item_id"]] == name]
         for it in held:
             predicted[it["item_id"]] = pred.get(it["item_id"], [])
@@ -207,7 +217,7 @@ def cross_validate(items: Sequence[dict], records: Sequence[CandidateRecord], ru
                                         for lg, v in res["detection"]["by_lang"].items()}}
         if progress:
             print(f"  fold {k + 1}/{len(names)} {name:18} texts {len(held):5}  F1 {res['detection']['all']['f1']}"
-                  f"  ({time.time() - t0:.1f} s)", flush=True)
+                  f"  ({seconds:.1f} s)", flush=True)
     rule_pred = _copy_rules(rules)
     _align_pairs(items, rule_pred)
     learned = score(gold, predicted, text_langs=False)
@@ -221,7 +231,7 @@ def cross_validate(items: Sequence[dict], records: Sequence[CandidateRecord], ru
 
 
 def train(items: Sequence[dict], out: Path, command: str = "", cv: bool = True, min_source_texts: int = 60,
-          progress: bool = True) -> dict[str, Any]:
+          progress: bool = True, jobs: int | None = None) -> dict[str, Any]:
     """Cross-validate (unless cv=False), fit on everything, write model.joblib, card.json and README.md."""
     records, rules = analyse_items(items, progress=progress)
     card: dict[str, Any] = {"command": command, "pipeline_version": __version__,
@@ -230,7 +240,8 @@ def train(items: Sequence[dict], out: Path, command: str = "", cv: bool = True, 
                                      "claims": dict(Counter(f"{it['lang']}:{c['type']}" for it in items for c in it["claims"]))},
                             "candidates": len(records), "settings": config.load("claims/model")}
     if cv:
-        card["loso_cv"] = cross_validate(items, records, rules, min_source_texts=min_source_texts, progress=progress)
+        card["loso_cv"] = cross_validate(items, records, rules, min_source_texts=min_source_texts, progress=progress,
+                                         jobs=jobs)
     gold = gold_items_of(items)
     label_records(records, gold)
     cover = Counter(r.label for r in records)

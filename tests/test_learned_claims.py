@@ -1,0 +1,122 @@
+"""The learned claim extractor: candidates, training on a small fixture, the saved model refusing
+wrong files, and the shipped model on the reference statement."""
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+from pipeline.claims import learned, training
+from pipeline.claims.learned import ClaimModel
+from pipeline.config import shared_data_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = shared_data_dir()
+
+FIXTURE = [  # (item_id, lang, text, [(predicate, type)])
+    ("a:1", "ru", "Правительство утвердило программу развития сел.", [("утвердило", "decision")]),
+    ("a:2", "ru", "Аким поручил построить новую школу.", [("поручил построить", "decision")]),
+    ("a:3", "ru", "Необходимо принять меры по снижению тарифов.", [("Необходимо принять", "obligation")]),
+    ("a:4", "ru", "Вчера шёл сильный дождь.", []),
+    ("a:5", "ru", "В 2025 году будет построено 50 школ.", [("будет построено", "commitment")]),
+    ("a:6", "ru", "Мальчик читал книгу у окна.", []),
+    ("b:1", "kk", "Үкімет бағдарламаны бекітті.", [("бекітті", "decision")]),
+    ("b:2", "kk", "Мектептер жылу маусымына дайын болуы тиіс.", [("болуы тиіс", "obligation")]),
+    ("b:3", "kk", "Кеше қатты жаңбыр жауды.", []),
+    ("b:4", "kk", "Біз мұғалімдердің жалақысын арттырамыз.", [("арттырамыз", "commitment")]),
+    ("b:5", "kk", "Бала терезе алдында кітап оқыды.", []),
+    ("b:6", "kk", "Аудандарда 50 мектеп салынатын болады.", [("салынатын болады", "commitment")]),
+]
+
+
+def fixture_records():
+    recs = []
+    for item_id, lang, text, claims in FIXTURE:
+        recs.append({"item_id": item_id, "pair_id": None, "lang": lang, "text": text, "topic": None,
+                     "source": item_id.split(":")[0], "stratum": None,
+                     "claims": [{"type": t, "predicate": p, "predicate_lemma": None, "actor": None,
+                                 "actor_kind": "unspecified", "target": None, "polarity": "affirmative",
+                                 "tense": "past" if t == "decision" else ("future" if t == "commitment" else "present"),
+                                 "quantities": [], "topic": None, "align": None} for p, t in claims]})
+    return recs
+
+
+@pytest.fixture(scope="module")
+def analysed():
+    recs = fixture_records()
+    records, rules = training.analyse_items(recs, cache_dir=None, progress=False)
+    gold = training.gold_items_of(recs)
+    learned.label_records(records, gold)
+    return recs, records, rules
+
+
+def test_candidates_cover_every_gold_claim_and_more(analysed):
+    recs, records, _ = analysed
+    n_gold = sum(len(r["claims"]) for r in recs)
+    assert sum(r.label != "none" for r in records) == n_gold          # every gold claim has a candidate
+    assert sum(r.label == "none" for r in records) >= 4                # ... and the rest are negatives
+    orders = [r for r in records if r.statement_id == "a:2" and r.label == "decision"]
+    assert orders and orders[0].claim.predicate == "поручил построить"  # an order and its action are one claim
+
+
+def test_fit_predict_and_fields(analysed):
+    _, records, _ = analysed
+    model = ClaimModel(C=10.0, none_threshold=0.5).fit([r.features for r in records], [r.label for r in records],
+                                                        [r.gold_tense for r in records])
+    pred = model.predict([r.features for r in records])
+    assert pred == [r.label for r in records]                          # a flexible model fits its training data
+    proba = model.predict_proba([r.features for r in records])
+    assert proba.shape == (len(records), len(model.classes_))
+    claims = learned.apply_model(model, [r for r in records if r.statement_id == "b:4"])
+    assert [(c.type, c.predicate, c.predicate_lemma) for c in claims] == [("commitment", "арттырамыз", "арттыру")]
+    assert 0.5 < claims[0].confidence <= 1.0 and claims[0].tense == "future"
+
+
+def test_train_writes_model_card_and_readme(tmp_path):
+    card = training.train(fixture_records(), tmp_path / "m", command="test", cv=True, min_source_texts=1, progress=False,
+                          jobs=1)
+    for name in ("model.joblib", "card.json", "README.md"):
+        assert (tmp_path / "m" / name).is_file()
+    assert card["loso_cv"]["folds"] == ["a", "b"]
+    assert set(card["loso_cv"]["learned"]["by_lang"]) == {"kk", "ru"}
+    loaded = ClaimModel.load(tmp_path / "m" / "model.joblib")
+    assert isinstance(loaded, ClaimModel) and 0 < loaded.threshold_ < 1
+    assert "Leave-one-source-out" in (tmp_path / "m" / "README.md").read_text(encoding="utf-8")
+
+
+def test_model_file_refused_with_its_name_and_the_rebuild_command(tmp_path):
+    missing = tmp_path / "none.joblib"
+    with pytest.raises(FileNotFoundError, match="none.joblib.*make train-claims"):
+        ClaimModel.load(missing)
+    junk = tmp_path / "junk.joblib"
+    junk.write_bytes(b"\x00\x01 not a model")
+    with pytest.raises(ValueError, match="junk.joblib is not a readable claim model.*make train-claims"):
+        ClaimModel.load(junk)
+    other = tmp_path / "other.joblib"
+    import joblib
+
+    joblib.dump({"a": 1}, other)
+    with pytest.raises(ValueError, match="other.joblib is not a polclaims claim model"):
+        ClaimModel.load(other)
+
+
+def test_shipped_model_loads_and_has_a_card():
+    model = ClaimModel.load(ROOT / "models" / "claims" / "model.joblib")
+    card = json.loads((ROOT / "models" / "claims" / "card.json").read_text(encoding="utf-8"))
+    assert "loso_cv" in card and card["data"]["texts"] >= 1000
+    assert set(model.classes_) == set(learned.LABELS)
+
+
+@pytest.mark.skipif(not (DATA / "gold" / "seed.gold.jsonl").is_file(),
+                    reason=f"{DATA}/gold is absent (../shared/data is not beside this clone)")
+def test_learned_extractor_on_the_reference_statement():
+    from pipeline.claims.process import extract_for_evaluation
+    from pipeline.evaluate_claims import evaluate
+
+    result = evaluate(DATA / "gold" / "seed.gold.jsonl", extract_for_evaluation)
+    det = result["detection"]["all"]
+    assert det["gold"] == 37
+    assert det["recall"] >= 0.85 and det["precision"] >= 0.85, det
+    assert result["alignment"]["f1"] >= 0.75, result["alignment"]
