@@ -19,6 +19,16 @@ DATA = shared_data_dir()
 runner = CliRunner()
 
 
+@pytest.fixture
+def rules_only(monkeypatch):
+    """The rule extractor alone (configs/claims/model.toml extractor = "rules"): the tests of this
+    block pin down how the rules find claims and fill every field; the learned extractor reuses
+    that field filling and is tested in test_learned_claims.py."""
+    from pipeline.claims import learned
+
+    monkeypatch.setattr(learned, "active_model", lambda: None)
+
+
 def claims_of(text: str, sid: str = "t") -> list:
     res = list(process_statements([Statement(sid, text)]))
     assert res[0].failure is None, res[0].failure
@@ -31,7 +41,11 @@ def one(text: str):
     return cl[0]
 
 
-# ---- each type in each language -----------------------------------------------------------
+# ---- the rule extractor: each type in each language -------------------------------------------
+pytestmark_rules = pytest.mark.usefixtures("rules_only")
+
+
+@pytestmark_rules
 def test_ru_commitment_future_passive_with_quantities():
     c = one("Всего будет избрано 2533 акимов, в том числе сельских округов, поселков и 50 городов районного значения.")
     assert (c.type, c.tense, c.polarity) == ("commitment", "future", "affirmative")
@@ -40,6 +54,7 @@ def test_ru_commitment_future_passive_with_quantities():
     assert [q["value"] for q in c.quantities] == [2533, 50]
 
 
+@pytestmark_rules
 def test_ru_commitment_first_person_plural_coordinated():
     cl = claims_of("Мы наделяем сельские акиматы дополнительными полномочиями и усиливаем их влияние на ситуацию на селе.")
     assert [(c.type, c.predicate, c.tense) for c in cl] == [
@@ -47,6 +62,7 @@ def test_ru_commitment_first_person_plural_coordinated():
     assert cl[0].actor == "Мы" and cl[0].actor_kind == "speaker"
 
 
+@pytestmark_rules
 def test_ru_obligation_and_negation():
     c = one("Необходимо принять конкретные меры по распределению ответственности.")
     assert (c.type, c.predicate, c.predicate_lemma) == ("obligation", "Необходимо принять", "принять")
@@ -56,23 +72,27 @@ def test_ru_obligation_and_negation():
     assert one("Его нельзя допускать.").polarity == "negative"
 
 
+@pytestmark_rules
 def test_ru_decision():
     c = one("Я утвердил Концепцию развития местного самоуправления.")
     assert (c.type, c.tense, c.predicate_lemma, c.actor, c.actor_kind) == ("decision", "past", "утвердить", "Я", "speaker")
 
 
+@pytestmark_rules
 def test_ru_not_claims():
     assert claims_of("Стратегия «Казахстан-2050» — это один из главных документов Казахстана.") == []
     assert claims_of("Когда будет избрано новое руководство?") == []
     assert claims_of("Ожидается дождь и усиление ветра.") == []
 
 
+@pytestmark_rules
 def test_kk_commitment_future_participle():
     c = one("Жергілікті жерлердегі билік органдарының өкілеттіктері қаржылық және кадрлық ресурстармен нығайтылатын болады.")
     assert (c.type, c.tense, c.predicate) == ("commitment", "future", "нығайтылатын болады")
     assert c.predicate_lemma == "нығайту"
 
 
+@pytestmark_rules
 def test_kk_commitment_first_person_plural():
     cl = claims_of("Біз селолық әкімдіктерге қосымша өкілеттіктер береміз және олардың ауылдағы ахуалға ықпалын күшейтеміз.")
     assert [(c.type, c.predicate) for c in cl] == [("commitment", "береміз"), ("commitment", "күшейтеміз")]
@@ -80,6 +100,7 @@ def test_kk_commitment_first_person_plural():
     assert cl[0].predicate_lemma == "беру"
 
 
+@pytestmark_rules
 def test_kk_obligation_modal_and_prohibition():
     c = one("Жауапкершілік пен өкілеттіктерді орталық пен өңірлер арасында бөлу жөнінде нақты шаралар қабылдауымыз қажет.")
     assert (c.type, c.polarity, c.predicate_lemma) == ("obligation", "affirmative", "қабылдау")
@@ -88,18 +109,21 @@ def test_kk_obligation_modal_and_prohibition():
     assert (neg.type, neg.polarity) == ("obligation", "negative")
 
 
+@pytestmark_rules
 def test_kk_decision():
     c = one("Мен Жергілікті өзін-өзі басқаруды дамыту тұжырымдамасын бекіттім.")
     assert (c.type, c.tense, c.actor_kind) == ("decision", "past", "speaker")
     assert c.predicate == "бекіттім" and c.predicate_lemma == "бекіту"
 
 
+@pytestmark_rules
 def test_kk_quantities():
     c = one("Барлығы 2533 әкім, соның ішінде селолық округтердің, кенттердің және аудандық маңызы бар 50 қаланың әкімі сайланатын болады.")
     assert sorted(q["value"] for q in c.quantities) == [50, 2533]
 
 
 # ---- quantities -----------------------------------------------------------------------------
+@pytestmark_rules
 def test_quantities_amounts_percent_and_exclusions():
     c = one("В текущем году планируется реализовать 6 проектов на сумму 1,3 млрд. тенге.")
     vals = {(q["value"], q["unit"]) for q in c.quantities}
