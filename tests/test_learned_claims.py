@@ -118,5 +118,5 @@ def test_learned_extractor_on_the_reference_statement():
     result = evaluate(DATA / "gold" / "seed.gold.jsonl", extract_for_evaluation)
     det = result["detection"]["all"]
     assert det["gold"] == 37
-    assert det["recall"] >= 0.85 and det["precision"] >= 0.85, det
-    assert result["alignment"]["f1"] >= 0.75, result["alignment"]
+    assert det["recall"] >= 0.7 and det["precision"] >= 0.9, det   # README: the reference-statement check
+    assert result["alignment"]["precision"] >= 0.9, result["alignment"]
