@@ -414,7 +414,9 @@ class ClaimModel:
         """"none" unless P(none) < none_threshold; then the most probable claim type."""
         if not X:
             return []
-        proba = self.predict_proba(X)
+        return self.labels_from_proba(self.predict_proba(X))
+
+    def labels_from_proba(self, proba) -> list[str]:
         classes = list(self.classes_)
         ni = classes.index("none") if "none" in classes else None
         out = []
@@ -464,8 +466,8 @@ def apply_model(model: ClaimModel, records: Sequence[CandidateRecord]) -> list[C
     if not records:
         return []
     X = [r.features for r in records]
-    labels = model.predict(X)
     proba = model.predict_proba(X)
+    labels = model.labels_from_proba(proba)
     classes = list(model.classes_)
     kept = [(r, lab, row) for r, lab, row in zip(records, labels, proba) if lab != "none"]
     tenses = model.predict_tense([r.features for r, _, _ in kept]) if kept else None
@@ -522,10 +524,22 @@ def active_model() -> ClaimModel | None:
     return _ACTIVE[key]
 
 
+def decide(model: ClaimModel, per_sentence: Sequence[Sequence[CandidateRecord]]) -> list[list[Claim]]:
+    """`process`'s learned path: the claims of many sentences' candidates in one model call
+    (vectorising a chunk at once is much faster than sentence by sentence)."""
+    flat = [r for recs in per_sentence for r in recs]
+    kept = apply_model(model, flat)
+    by_key: dict[tuple[str, int, int], Claim] = {(c.statement_id, c.predicate_start, c.predicate_end): c for c in kept}
+    out = []
+    for recs in per_sentence:
+        claims = [by_key[k] for k in dict.fromkeys((r.statement_id, r.start, r.end) for r in recs) if k in by_key]
+        claims.sort(key=lambda c: c.predicate_start)
+        if len(claims) > 1:
+            extractor_for(recs[0].lang)._share_quantities(claims)
+        out.append(claims)
+    return out
+
+
 def extract_sentence(model: ClaimModel, ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str) -> list[Claim]:
-    """`process`'s learned path for one parsed sentence."""
-    claims = apply_model(model, analyse_sentence(ex, doc, sent, statement_text))
-    claims.sort(key=lambda c: c.predicate_start)
-    if len(claims) > 1:
-        ex._share_quantities(claims)
-    return claims
+    """The learned path for one parsed sentence."""
+    return decide(model, [analyse_sentence(ex, doc, sent, statement_text)])[0]

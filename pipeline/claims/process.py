@@ -68,9 +68,10 @@ def _analyse_chunk(chunk: list[StatementResult]) -> None:
     from ..nlp import pipe_by_language
     from ..segment import segment
     from .extract import extractor_for
-    from .learned import active_model, extract_sentence
+    from .learned import active_model, analyse_sentence, decide
 
     model = active_model()
+    pending: list[tuple[StatementResult, object, list]] = []   # the learned path decides per chunk
     jobs: list[tuple[tuple[StatementResult, object], str, str]] = []
     for res in chunk:
         try:
@@ -87,12 +88,26 @@ def _analyse_chunk(chunk: list[StatementResult]) -> None:
             continue
         try:
             ex = extractor_for(lang)
-            res.claims.extend(extract_sentence(model, ex, doc, sent, res.statement.text) if model is not None
-                              else ex.extract(doc, sent, res.statement.text))
+            if model is not None:
+                pending.append((res, sent, analyse_sentence(ex, doc, sent, res.statement.text)))
+            else:
+                res.claims.extend(ex.extract(doc, sent, res.statement.text))
         except Exception as exc:  # noqa: BLE001
             log.exception("extraction failed in %s", res.statement.id)
             res.failure = Failure(res.statement.id, f"claim extraction failed in sentence {sent.index}: {exc}",
                                   res.statement.origin, "extract")
+    if pending:
+        try:
+            decided = decide(model, [recs for _, _, recs in pending])
+        except Exception as exc:  # noqa: BLE001 - the chunk's statements fail by name, the batch goes on
+            log.exception("claim model failed")
+            for res, sent, _ in pending:
+                res.failure = res.failure or Failure(res.statement.id, f"claim model failed: {exc}",
+                                                     res.statement.origin, "extract")
+            decided = [[] for _ in pending]
+        for (res, sent, _), claims in zip(pending, decided):
+            if res.failure is None:
+                res.claims.extend(claims)
     versions = model_versions()
     for res in chunk:
         if res.failure is not None:
