@@ -72,6 +72,7 @@ def test_fit_predict_and_fields(analysed):
     claims = learned.apply_model(model, [r for r in records if r.statement_id == "b:4"])
     assert [(c.type, c.predicate, c.predicate_lemma) for c in claims] == [("commitment", "арттырамыз", "арттыру")]
     assert 0.5 < claims[0].confidence <= 1.0 and claims[0].tense == "future"
+    assert type(claims[0].type) is str and type(claims[0].tense) is str   # plain values: JSON, CSV, SQLite
 
 
 def test_train_writes_model_card_and_readme(tmp_path):

@@ -8,8 +8,8 @@ import pytest
 from pipeline.claims.process import process_statements
 from pipeline.records import Failure, Statement
 
-RU = "Мы наделяем сельские акиматы дополнительными полномочиями."
-KK = "Біз селолық әкімдіктерге қосымша өкілеттіктер береміз."
+RU = "Правительство выделит 2 млрд тенге на ремонт школ."
+KK = "Үкімет мектептерді жөндеуге 2 млрд теңге бөледі."
 
 ITEMS = [
     # a kk-ru pair in one chunk: aligned across statements by parallel_id

@@ -474,10 +474,10 @@ def apply_model(model: ClaimModel, records: Sequence[CandidateRecord]) -> list[C
     out = []
     for k, (r, lab, row) in enumerate(kept):
         c = _copy_claim(r.claim)
-        c.type = lab
+        c.type = str(lab)
         c.confidence = round(float(row[classes.index(lab)]), 4)
         if tenses is not None:
-            c.tense = tenses[k]
+            c.tense = str(tenses[k])
         from .extract import claim_id
 
         c.claim_id = claim_id(c)
