@@ -128,6 +128,8 @@ def process(
                                             help="Progress bar (default: on when stderr is a terminal; else a log line every 30 s)."),
     model: Optional[str] = typer.Option(None, "--model", "-m",
                                         help="Topic model folder for claims and statements (default: configs/topics.toml)."),
+    claims_model: Optional[str] = typer.Option(None, "--claims-model",
+                                               help="Claim extractor folder from `polclaims train claims` (default: configs/claims/model.toml)."),
 ) -> None:
     """Extract policy claims (commitments, obligations, decisions) from statements.
 
@@ -145,6 +147,17 @@ def process(
     import os
 
     previous = os.environ.get("POLCLAIMS_TOPIC_MODEL")
+    previous_claims = os.environ.get("POLCLAIMS_CLAIMS_MODEL")
+    if claims_model:
+        from .claims.learned import ClaimModel
+
+        folder = Path(claims_model).expanduser().resolve()
+        try:
+            ClaimModel.load(folder / "model.joblib")
+        except (FileNotFoundError, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2)
+        os.environ["POLCLAIMS_CLAIMS_MODEL"] = str(folder)  # workers inherit it
     if model:
         from .topics.model import TopicModelError, load_model
 
@@ -158,10 +171,11 @@ def process(
         summary = run_process(inputs, out, None if no_db else db, chunk_size=chunk_size, progress=progress,
                               workers=workers or default_workers(), force=force, engine=engine, address=address)
     finally:  # leave the environment as it was (matters when polclaims runs inside a program)
-        if previous is None:
-            os.environ.pop("POLCLAIMS_TOPIC_MODEL", None)
-        else:
-            os.environ["POLCLAIMS_TOPIC_MODEL"] = previous
+        for name, value in (("POLCLAIMS_TOPIC_MODEL", previous), ("POLCLAIMS_CLAIMS_MODEL", previous_claims)):
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     typer.echo(summary.render(), err=out == "-")
     if summary.statements == 0 and summary.failures:
         raise typer.Exit(1)

@@ -121,3 +121,23 @@ def test_learned_extractor_on_the_reference_statement():
     assert det["gold"] == 37
     assert det["recall"] >= 0.7 and det["precision"] >= 0.9, det   # README: the reference-statement check
     assert result["alignment"]["precision"] >= 0.9, result["alignment"]
+
+
+def test_process_takes_a_claims_model_folder_and_refuses_a_bad_one(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    src = tmp_path / "s.txt"
+    src.write_text("Правительство утвердило программу развития сел.", encoding="utf-8")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "model.joblib").write_bytes(b"not a model")
+    res = CliRunner().invoke(app, ["process", str(src), "--out", str(tmp_path / "c.jsonl"), "--no-db",
+                                   "--claims-model", str(bad)])
+    assert res.exit_code == 2 and "is not a readable claim model" in res.output
+    res = CliRunner().invoke(app, ["process", str(src), "--out", str(tmp_path / "c.jsonl"), "--no-db",
+                                   "--claims-model", str(ROOT / "models" / "claims")])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(l) for l in (tmp_path / "c.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rows and rows[0]["model_versions"]["claims"].startswith("learned-")

@@ -495,7 +495,13 @@ _ACTIVE: dict[str, ClaimModel | None] = {}
 
 
 def _model_path() -> Path | None:
+    """$POLCLAIMS_CLAIMS_MODEL (a model folder; `process --claims-model` sets it), else the
+    configured `path`; None with `extractor = "rules"`."""
+    import os
+
     s = settings()
+    if os.environ.get("POLCLAIMS_CLAIMS_MODEL"):
+        return Path(os.environ["POLCLAIMS_CLAIMS_MODEL"]) / "model.joblib"
     if s.get("extractor", "learned") != "learned":
         return None
     return config.resolve_path(s.get("path", "models/claims")) / "model.joblib"
