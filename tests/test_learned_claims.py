@@ -3,7 +3,6 @@ wrong files, and the shipped model on the reference statement."""
 from __future__ import annotations
 
 import json
-import pickle
 from pathlib import Path
 
 import pytest

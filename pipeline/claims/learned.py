@@ -16,9 +16,9 @@ with joblib together with a format tag, so a file that is not a claim model is r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from spacy.tokens import Doc, Token
 
@@ -254,29 +254,6 @@ def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_tex
             cand.rule, cand.type if cand.rule != "none" else None,
             group_features(ex, cand, doc, claim), claim))
     return recs
-
-
-def analyse_statements(statements: Iterable, progress: bool = False) -> list[CandidateRecord]:
-    """Segment and parse statements (as `process` does) and list every candidate of every
-    non-boilerplate kk/ru sentence."""
-    from ..nlp import pipe_by_language
-    from ..segment import segment
-
-    jobs = []
-    for st in statements:
-        for p in segment(st.id, st.text):
-            for s in p.sentences:
-                if not s.boilerplate and s.lang in ("kk", "ru"):
-                    jobs.append(((st, s), s.lang, s.text))
-    out: list[CandidateRecord] = []
-    it = pipe_by_language(jobs)
-    if progress:
-        from tqdm import tqdm
-
-        it = tqdm(it, total=len(jobs), desc="parsing", unit="sent")
-    for (st, sent), lang, doc in it:
-        out.extend(analyse_sentence(extractor_for(lang), doc, sent, st.text))
-    return out
 
 
 def label_records(records: Sequence[CandidateRecord], gold_items: Sequence) -> None:
@@ -544,8 +521,3 @@ def decide(model: ClaimModel, per_sentence: Sequence[Sequence[CandidateRecord]])
             extractor_for(recs[0].lang)._share_quantities(claims)
         out.append(claims)
     return out
-
-
-def extract_sentence(model: ClaimModel, ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str) -> list[Claim]:
-    """The learned path for one parsed sentence."""
-    return decide(model, [analyse_sentence(ex, doc, sent, statement_text)])[0]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .. import __version__, config
-from ..records import Claim, Statement
+from ..records import Claim
 from .learned import CandidateRecord, ClaimModel, apply_model, label_records
 
 CACHE_DIR = Path("build/claims_cache")
@@ -174,15 +174,27 @@ def _summary(res: dict) -> dict[str, Any]:
     return out
 
 
+# P(no claim) thresholds at which cross-validation also scores the extractor (card: trade-off table)
+TRADE_OFF_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
 def _fold(name: str, records: Sequence[CandidateRecord], rec_groups: Sequence[str], groups: dict[str, str],
-          settings: dict | None) -> tuple[str, dict[str, list[Claim]], float]:
-    """One held-out source: fit on the others (threshold tuned inside them), extract its claims."""
+          settings: dict | None) -> tuple[str, dict[str, list[Claim]], float, dict[float, dict[str, list[Claim]]]]:
+    """One held-out source: fit on the others (threshold tuned inside them), extract its claims;
+    also its claims at fixed thresholds (the precision/recall trade-off users can choose)."""
     t0 = time.time()
     train = [r for r, g in zip(records, rec_groups) if g != name]
     test = [r for r, g in zip(records, rec_groups) if g == name]
     model = model_from_settings(settings).fit([r.features for r in train], [r.label for r in train],
                                               [r.gold_tense for r in train], groups=[groups[r.statement_id] for r in train])
-    return name, dict(_predict(model, test)), time.time() - t0
+    pred = dict(_predict(model, test))
+    tuned = model.threshold_
+    at: dict[float, dict[str, list[Claim]]] = {}
+    for t in TRADE_OFF_THRESHOLDS:
+        model.threshold_ = t
+        at[t] = dict(_predict(model, test))
+    model.threshold_ = tuned
+    return name, pred, time.time() - t0, at
 
 
 def cross_validate(items: Sequence[dict], records: Sequence[CandidateRecord], rules: dict[str, list[Claim]],
@@ -204,7 +216,10 @@ def cross_validate(items: Sequence[dict], records: Sequence[CandidateRecord], ru
 
     jobs = jobs or int(config.load("claims/model").get("cv", {}).get("jobs", 2))
     results = Parallel(n_jobs=jobs)(delayed(_fold)(name, records, rec_groups, groups, settings) for name in names)
-    for k, (name, pred, seconds) in enumerate(results):
+    at_threshold: dict[float, dict[str, list[Claim]]] = {t: {} for t in TRADE_OFF_THRESHOLDS}
+    for k, (name, pred, seconds, at) in enumerate(results):
+        for t, p in at.items():
+            at_threshold[t].update(p)
         held = [it for it in items if groups[it["item_id"]] == name]
         for it in held:
             predicted[it["item_id"]] = pred.get(it["item_id"], [])
@@ -225,7 +240,12 @@ def cross_validate(items: Sequence[dict], records: Sequence[CandidateRecord], ru
     natural = [g for g in gold if next(it for it in items if it["item_id"] == g.item_id).get("stratum") == "random"] \
         if len(items) < 20000 else []
     nat = score(natural, {g.item_id: predicted.get(g.item_id, []) for g in natural}, text_langs=False) if natural else None
+    trade_off = {}
+    for t, pred_t in at_threshold.items():
+        d = score(gold, {g.item_id: pred_t.get(g.item_id, []) for g in gold}, text_langs=False)["detection"]
+        trade_off[str(t)] = {"all": d["all"], "by_lang": d["by_lang"]}
     return {"folds": names, "per_source": per_source, "learned": _summary(learned), "rules": _summary(rules_res),
+            "trade_off": trade_off,
             "natural_rate_learned": _summary(nat) if nat else None,
             "errors_sample": [e for e in learned["errors"] if e["kind"] in ("fp", "fn")][:0]}
 
@@ -299,6 +319,15 @@ def cv_markdown(cv: dict) -> str:
         n = cv["natural_rate_learned"]
         out += ["Natural-rate part only (randomly drawn texts), learned: " + ", ".join(
             f"{lg} P {_pct(v['precision'])} R {_pct(v['recall'])} F1 {_pct(v['f1'])}" for lg, v in n["by_lang"].items()), ""]
+    if cv.get("trade_off"):
+        out += ["Precision against recall: the same folds with a fixed threshold on P(no claim) (`none_threshold` in "
+                "configs/claims/model.toml; a candidate is a claim below it; lower = fewer, surer claims):", "",
+                "| none_threshold | P kk | R kk | F1 kk | P ru | R ru | F1 ru |", "|---|---|---|---|---|---|---|"]
+        for t, v in cv["trade_off"].items():
+            kk, ru = v["by_lang"].get("kk", {}), v["by_lang"].get("ru", {})
+            out.append(f"| {t} | {_pct(kk.get('precision'))} | {_pct(kk.get('recall'))} | {_pct(kk.get('f1'))} | "
+                       f"{_pct(ru.get('precision'))} | {_pct(ru.get('recall'))} | {_pct(ru.get('f1'))} |")
+        out.append("")
     out += ["Per held-out source (learned):", "", "| source | texts | gold | predicted | P | R | F1 |",
             "|---|---|---|---|---|---|---|"]
     for name, r in sorted(cv["per_source"].items()):
