@@ -61,9 +61,11 @@ train-ru-adapter: install
 
 # The learned claim extractor (models/claims) from the claims corpus data/claims (texts from
 # ../shared/data): leave-one-source-out cross-validation against the rules, then the final fit
-# (about 15 minutes on 2 cores the first time, parses cached in build/claims_cache).
+# (about 10 minutes on 2 cores the first time, parses cached in build/claims_cache), then the
+# final checks on the dev gold and the reference statement, added to the card.
 train-claims: install
 	$(BIN)/polclaims train claims --out models/claims
+	$(BIN)/python -m pipeline.claims.training checks models/claims $(SHARED)/gold/dev.gold.jsonl $(SHARED)/gold/seed.gold.jsonl
 
 # The claims corpus's counts and annotator agreement (data/claims/stats.json).
 stats-claims: install

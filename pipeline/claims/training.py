@@ -349,4 +349,72 @@ def card_markdown(card: dict) -> str:
            f"- Size: {card['size_bytes'] / 1e6:.1f} MB; fit in {card['fit_seconds']} s", ""]
     if "loso_cv" in card:
         out.append(cv_markdown(card["loso_cv"]))
+    if card.get("final_checks"):
+        out.append(checks_markdown(card["final_checks"]))
     return "\n".join(out)
+
+
+def add_final_checks(out: Path, gold_paths: Sequence[Path]) -> dict[str, Any]:
+    """Score the model in `out` on gold files (the dev gold, the reference statement) through the
+    whole `process` path and add the figures to its card and README. These are final checks:
+    nothing in training reads them."""
+    import os
+
+    from ..evaluate_claims import evaluate
+    from . import learned
+    from .process import extract_for_evaluation
+
+    out = Path(out)
+    previous = os.environ.get("POLCLAIMS_CLAIMS_MODEL")
+    os.environ["POLCLAIMS_CLAIMS_MODEL"] = str(out.resolve())
+    learned._ACTIVE.clear()
+    try:
+        checks = {}
+        for g in gold_paths:
+            res = evaluate(g, extract_for_evaluation)
+            checks[Path(g).name] = {"detection": res["detection"]["all"], "by_lang": res["detection"]["by_lang"],
+                                    "fields": {k: v.get("accuracy") for k, v in res["fields"]["all"].items()},
+                                    "alignment": {k: res["alignment"].get(k) for k in ("gold_links", "pred_links", "correct", "precision", "recall", "f1")}}
+    finally:
+        if previous is None:
+            os.environ.pop("POLCLAIMS_CLAIMS_MODEL", None)
+        else:
+            os.environ["POLCLAIMS_CLAIMS_MODEL"] = previous
+        learned._ACTIVE.clear()
+    card = json.loads((out / "card.json").read_text(encoding="utf-8"))
+    card["final_checks"] = checks
+    (out / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+    (out / "README.md").write_text(card_markdown(card), encoding="utf-8")
+    return checks
+
+
+def checks_markdown(checks: dict) -> str:
+    lines = ["Final checks (`python -m pipeline.claims.training checks`, run by `make train-claims`; whole `process` "
+             "path, never used to choose a feature, setting or threshold):", "",
+             "| gold file | gold | predicted | P | R | F1 | F1 kk | F1 ru | actor | target (lenient) | alignment P / R |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, c in checks.items():
+        d, bl, f, a = c["detection"], c["by_lang"], c["fields"], c["alignment"]
+        lines.append(f"| {name} | {d['gold']} | {d['pred']} | {_pct(d['precision'])} | {_pct(d['recall'])} | {_pct(d['f1'])} | "
+                     f"{_pct(bl.get('kk', {}).get('f1'))} | {_pct(bl.get('ru', {}).get('f1'))} | {_pct(f.get('actor'))} | "
+                     f"{_pct(f.get('target_lenient'))} | {_pct(a.get('precision'))} / {_pct(a.get('recall'))} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m pipeline.claims.training")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("checks", help="final checks of a trained model on gold files, added to its card")
+    c.add_argument("model_dir", type=Path)
+    c.add_argument("gold", type=Path, nargs="+")
+    args = ap.parse_args(argv)
+    from ..cli import _quiet_libraries
+
+    _quiet_libraries()
+    print(checks_markdown(add_final_checks(args.model_dir, [g for g in args.gold if g.exists()])))
+
+
+if __name__ == "__main__":
+    main()
