@@ -140,3 +140,21 @@ def test_process_takes_a_claims_model_folder_and_refuses_a_bad_one(tmp_path):
     assert res.exit_code == 0, res.output
     rows = [json.loads(l) for l in (tmp_path / "c.jsonl").read_text(encoding="utf-8").splitlines()]
     assert rows and rows[0]["model_versions"]["claims"].startswith("learned-")
+
+
+def test_final_checks_are_added_to_a_model_card(tmp_path):
+    import shutil
+
+    model_dir = tmp_path / "m"
+    shutil.copytree(ROOT / "models" / "claims", model_dir)
+    gold = tmp_path / "g.jsonl"
+    gold.write_text(json.dumps({"item_id": "g:1", "pair_id": None, "lang": "ru", "topic": None,
+                                "text": "Необходимо принять конкретные меры по снижению тарифов.",
+                                "claims": [{"type": "obligation", "predicate": "Необходимо принять"}]},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    checks = training.add_final_checks(model_dir, [gold])
+    assert checks["g.jsonl"]["detection"]["gold"] == 1
+    card = json.loads((model_dir / "card.json").read_text(encoding="utf-8"))
+    assert card["final_checks"]["g.jsonl"]["detection"]["f1"] == checks["g.jsonl"]["detection"]["f1"]
+    assert "| g.jsonl | 1 |" in (model_dir / "README.md").read_text(encoding="utf-8")
+    assert "POLCLAIMS_CLAIMS_MODEL" not in __import__("os").environ
