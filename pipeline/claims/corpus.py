@@ -11,7 +11,6 @@ An annotated text is an *item*: ``<unit_id>:<lang>`` for a pair side, the unit i
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -22,14 +21,9 @@ from pipeline import config
 
 _WS = re.compile(r"\s+")
 
-TYPES = ("commitment", "obligation", "decision")
-ACTOR_KINDS = ("speaker", "government", "society", "other", "unspecified")
-POLARITIES = ("affirmative", "negative")
-TENSES = ("past", "present", "future")
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha1(_WS.sub(" ", text).strip().encode("utf-8")).hexdigest()[:12]
+# the claim record's value sets, and the topic corpus's text hash (one definition each)
+from pipeline.records import ACTOR_KINDS, CLAIM_TYPES as TYPES, POLARITIES, TENSES  # noqa: E402
+from pipeline.topics.corpus import text_hash  # noqa: E402
 
 
 @dataclass
