@@ -29,16 +29,9 @@ def main() -> None:
                     already.add(r.get("pair_id") or r.get("item_id"))
     todo = [u for u in corpus.read_units() if u.unit_id in pending and u.unit_id not in already]
     random.Random(3).shuffle(todo)
-    batches, size = [[]], 0
-    for u in todo:
-        if size >= 250:
-            batches.append([])
-            size = 0
-        batches[-1].append(u)
-        size += len(u.texts)
+    batches = corpus.cut_batches(todo, 250)
     for k, b in enumerate(batches):
-        if b:
-            corpus.write_annotator_batch(OUT / f"{PREFIX}_{k:02d}.jsonl", b)
+        corpus.write_annotator_batch(OUT / f"{PREFIX}_{k:02d}.jsonl", b)
     print(len(todo), "units in", len(batches), "batches")
 
 

@@ -15,7 +15,6 @@ Annotators never see which stratum or expression chose a unit.
 """
 from __future__ import annotations
 
-import json
 import random
 import re
 import sys
@@ -58,16 +57,7 @@ def main() -> None:
         if usable_text(p.kk) and usable_text(p.ru):
             u = corpus.Unit(p.pair_id, p.pair_id.split(":")[0], {"kk": p.kk, "ru": p.ru})
             units.setdefault(u.source, []).append(u)
-    seen: set[str] = set()
-    for u in corpus.read_sentences():
-        (text,) = u.texts.values()
-        key = corpus.text_hash(text)
-        if not usable_text(text) or key in seen:
-            continue
-        seen.add(key)
-        probe = topic_corpus.Pair(u.unit_id, "", "", 0, u.texts.get("kk", ""), u.texts.get("ru", ""))
-        if topic_corpus.overlaps_gold(probe, gold):
-            continue
+    for u in corpus.sentence_pool(gold, lambda u, text: usable_text(text)):
         units.setdefault(u.source, []).append(u)
 
     rng = random.Random(1)
@@ -90,24 +80,9 @@ def main() -> None:
     print(len(chosen), "units,", n_texts, "texts")
 
     OUT.mkdir(parents=True, exist_ok=True)
-    with open(OUT / "selection_r1.jsonl", "w", encoding="utf-8") as fh:
-        for u, stratum in chosen:
-            fh.write(json.dumps({"unit_id": u.unit_id, "source": u.source, "stratum": stratum,
-                                 "items": {corpus.Unit.item_id(u, lang): corpus.text_hash(t)
-                                           for lang, t in u.texts.items()}}, ensure_ascii=False) + "\n")
-    batches: list[list[corpus.Unit]] = [[]]
-    size = 0
-    for u, _ in chosen:
-        if size >= BATCH_TEXTS:
-            batches.append([])
-            size = 0
-        batches[-1].append(u)
-        size += len(u.texts)
-    for k, batch in enumerate(batches):
-        other = list(batch)
-        rng.shuffle(other)
-        for name, units_ in ((f"c1_{k:02d}", batch), (f"c1_{k:02d}b", other)):
-            corpus.write_annotator_batch(OUT / f"{name}.jsonl", units_)
+    corpus.write_selection(OUT / "selection_r1.jsonl", chosen)
+    batches = corpus.cut_batches([u for u, _ in chosen], BATCH_TEXTS)
+    corpus.write_double_batches(OUT, "c1", batches, rng)
     print(len(batches), "batches x 2 annotators")
 
 

@@ -60,16 +60,8 @@ def main() -> None:
         if STRONG.search(p.kk) or STRONG.search(p.ru):
             u = corpus.Unit(p.pair_id, p.pair_id.split(":")[0], {"kk": p.kk, "ru": p.ru})
             pools.setdefault(u.source, []).append(u)
-    seen: set[str] = set()
-    for u in corpus.read_sentences():
-        (text,) = u.texts.values()
-        key = corpus.text_hash(text)
-        if u.unit_id in done or not usable_text(text) or key in seen or not STRONG.search(text):
-            continue
-        seen.add(key)
-        probe = topic_corpus.Pair(u.unit_id, "", "", 0, u.texts.get("kk", ""), u.texts.get("ru", ""))
-        if topic_corpus.overlaps_gold(probe, gold):
-            continue
+    keep = lambda u, text: u.unit_id not in done and usable_text(text) and bool(STRONG.search(text))  # noqa: E731
+    for u in corpus.sentence_pool(gold, keep):
         pools.setdefault(u.source, []).append(u)
     rng = random.Random(2)
     chosen: list[corpus.Unit] = []
@@ -80,24 +72,9 @@ def main() -> None:
         print(f"{source:16} strong-cue pool {len(pool):6}  chosen {len(picked):5}")
     rng.shuffle(chosen)
     print(len(chosen), "units,", sum(len(u.texts) for u in chosen), "texts")
-    with open(OUT / "selection_r2.jsonl", "w", encoding="utf-8") as fh:
-        for u in chosen:
-            fh.write(json.dumps({"unit_id": u.unit_id, "source": u.source, "stratum": "strong-cue",
-                                 "items": {u.item_id(lang): corpus.text_hash(t) for lang, t in u.texts.items()}},
-                                ensure_ascii=False) + "\n")
-    batches: list[list[corpus.Unit]] = [[]]
-    size = 0
-    for u in chosen:
-        if size >= BATCH_TEXTS:
-            batches.append([])
-            size = 0
-        batches[-1].append(u)
-        size += len(u.texts)
-    for k, batch in enumerate(batches):
-        other = list(batch)
-        rng.shuffle(other)
-        corpus.write_annotator_batch(OUT / f"c2_{k:02d}.jsonl", batch)
-        corpus.write_annotator_batch(OUT / f"c2_{k:02d}b.jsonl", other)
+    corpus.write_selection(OUT / "selection_r2.jsonl", ((u, "strong-cue") for u in chosen))
+    batches = corpus.cut_batches(chosen, BATCH_TEXTS)
+    corpus.write_double_batches(OUT, "c2", batches, rng)
     print(len(batches), "batches x 2 annotators")
 
 

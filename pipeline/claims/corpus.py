@@ -141,6 +141,55 @@ def write_annotator_batch(path: Path, units: Iterable[Unit]) -> int:
     return n
 
 
+def cut_batches(units: Sequence[Unit], texts_per_batch: int) -> list[list[Unit]]:
+    """Consecutive batches of about `texts_per_batch` texts (a pair counts two)."""
+    batches: list[list[Unit]] = [[]]
+    size = 0
+    for u in units:
+        if size >= texts_per_batch:
+            batches.append([])
+            size = 0
+        batches[-1].append(u)
+        size += len(u.texts)
+    return [b for b in batches if b]
+
+
+def write_double_batches(out: Path, prefix: str, batches: Sequence[Sequence[Unit]], rng) -> None:
+    """Each batch twice, for two independent annotators: ``<prefix>_<k>`` in order and
+    ``<prefix>_<k>b`` shuffled by `rng`."""
+    for k, batch in enumerate(batches):
+        other = list(batch)
+        rng.shuffle(other)
+        write_annotator_batch(Path(out) / f"{prefix}_{k:02d}.jsonl", batch)
+        write_annotator_batch(Path(out) / f"{prefix}_{k:02d}b.jsonl", other)
+
+
+def write_selection(path: Path, chosen: Iterable[tuple[Unit, str]]) -> None:
+    """The selection record of a round: every chosen unit with its source, stratum and text hashes."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for u, stratum in chosen:
+            fh.write(json.dumps({"unit_id": u.unit_id, "source": u.source, "stratum": stratum,
+                                 "items": {u.item_id(lang): text_hash(t) for lang, t in u.texts.items()}},
+                                ensure_ascii=False) + "\n")
+
+
+def sentence_pool(gold: list[str], keep) -> Iterator[Unit]:
+    """Single-language sentences a selection may draw: `keep(unit, text)` true, no duplicate text,
+    no dev or reference-statement gold text."""
+    from pipeline.topics import corpus as topic_corpus
+
+    seen: set[str] = set()
+    for u in read_sentences():
+        (text,) = u.texts.values()
+        key = text_hash(text)
+        if not keep(u, text) or key in seen:
+            continue
+        seen.add(key)
+        probe = topic_corpus.Pair(u.unit_id, "", "", 0, u.texts.get("kk", ""), u.texts.get("ru", ""))
+        if not topic_corpus.overlaps_gold(probe, gold):
+            yield u
+
+
 def topic_codes() -> list[str]:
     return list(config.load("topics")["codes"])
 
