@@ -175,43 +175,49 @@ def load_gold(path: str | Path) -> list[GoldItem]:
     Raises ValueError (with the line number) on malformed lines or duplicate item ids, because a
     silently skipped gold item would change every score."""
     path = Path(path)
+    with path.open(encoding="utf-8") as fh:
+        return load_gold_lines(fh, path)
+
+
+def load_gold_lines(lines: Iterable[str], path: str | Path = "gold") -> list[GoldItem]:
+    """`load_gold` for JSONL lines already in memory (e.g. a corpus joined with its texts);
+    `path` names them in errors."""
     items: list[GoldItem] = []
     seen: set[str] = set()
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{n}: not JSON: {exc}") from None
-            missing = [k for k in _REQUIRED_ITEM_KEYS if k not in obj]
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not JSON: {exc}") from None
+        missing = [k for k in _REQUIRED_ITEM_KEYS if k not in obj]
+        if missing:
+            raise ValueError(f"{path}:{n}: missing {', '.join(missing)}")
+        if obj["item_id"] in seen:
+            raise ValueError(f"{path}:{n}: duplicate item_id {obj['item_id']!r}")
+        seen.add(obj["item_id"])
+        item = GoldItem(item_id=obj["item_id"], pair_id=obj.get("pair_id"), lang=obj["lang"],
+                        text=obj["text"], topic=obj.get("topic"), line=n,
+                        source=obj.get("source") or str(obj["item_id"]).split(":")[0])
+        taken: list[tuple[int, int]] = []
+        for k, c in enumerate(obj["claims"] or []):
+            missing = [key for key in _REQUIRED_CLAIM_KEYS if not c.get(key)]
             if missing:
-                raise ValueError(f"{path}:{n}: missing {', '.join(missing)}")
-            if obj["item_id"] in seen:
-                raise ValueError(f"{path}:{n}: duplicate item_id {obj['item_id']!r}")
-            seen.add(obj["item_id"])
-            item = GoldItem(item_id=obj["item_id"], pair_id=obj.get("pair_id"), lang=obj["lang"],
-                            text=obj["text"], topic=obj.get("topic"), line=n,
-                            source=obj.get("source") or str(obj["item_id"]).split(":")[0])
-            taken: list[tuple[int, int]] = []
-            for k, c in enumerate(obj["claims"] or []):
-                missing = [key for key in _REQUIRED_CLAIM_KEYS if not c.get(key)]
-                if missing:
-                    raise ValueError(f"{path}:{n}: claim {k} missing {', '.join(missing)}")
-                gc = GoldClaim(
-                    index=k, type=c["type"], predicate=c["predicate"],
-                    predicate_lemma=c.get("predicate_lemma"), actor=c.get("actor"),
-                    actor_kind=c.get("actor_kind"), target=c.get("target"),
-                    polarity=c.get("polarity"), tense=c.get("tense"),
-                    quantities=list(c.get("quantities") or []), topic=c.get("topic"),
-                    align=c.get("align"))
-                loc = locate_predicate(item.text, gc.predicate, taken)
-                if loc:
-                    gc.start, gc.end, gc.located_by = loc
-                    taken.append((gc.start, gc.end))
-                item.claims.append(gc)
-            items.append(item)
+                raise ValueError(f"{path}:{n}: claim {k} missing {', '.join(missing)}")
+            gc = GoldClaim(
+                index=k, type=c["type"], predicate=c["predicate"],
+                predicate_lemma=c.get("predicate_lemma"), actor=c.get("actor"),
+                actor_kind=c.get("actor_kind"), target=c.get("target"),
+                polarity=c.get("polarity"), tense=c.get("tense"),
+                quantities=list(c.get("quantities") or []), topic=c.get("topic"),
+                align=c.get("align"))
+            loc = locate_predicate(item.text, gc.predicate, taken)
+            if loc:
+                gc.start, gc.end, gc.located_by = loc
+                taken.append((gc.start, gc.end))
+            item.claims.append(gc)
+        items.append(item)
     return items
 
 

@@ -15,6 +15,7 @@ with joblib together with a format tag, so a file that is not a claim model is r
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from spacy.tokens import Doc, Token
 
 from .. import config
 from ..records import Claim, Sentence
-from .extract import Candidate, ClaimExtractor, _feat, _lem, _low, extractor_for
+from .extract import Candidate, ClaimExtractor, _feat, _lem, _low, claim_id, extractor_for
 
 FORMAT = "polclaims-claim-model/1"
 LABELS = ("none", "commitment", "obligation", "decision")
@@ -143,8 +144,23 @@ def _token_feats(ex: ClaimExtractor, t: Token, prefix: str, lang: str, lexical: 
     return f
 
 
-def group_features(ex: ClaimExtractor, cand: Candidate, doc: Doc, claim: Claim | None) -> dict[str, float]:
-    """What the classifier sees of one candidate (a sparse dict; DictVectorizer turns it into columns)."""
+def sentence_features(ex: ClaimExtractor, doc: Doc) -> dict[str, float]:
+    """What every candidate of a sentence shares (computed once per sentence)."""
+    toks = [t for t in doc if not t.is_space]
+    text = doc.text.strip()
+    return {"s_question": float(text.endswith("?")), "s_exclaim": float(text.endswith("!")),
+            "s_quote": float(any(q in text for q in "«»\"“”")), f"s_len={min(len(toks) // 8, 6)}": 1.0,
+            "s_verbs": min(sum(1 for t in toks if t.pos_ in ("VERB", "AUX")), 8) / 8,
+            "s_has_modal": float(any(ex.is_modal(t) for t in toks)),
+            "s_first_person": float(any(_feat(t, "Person") == "1" for t in toks)),
+            "s_upper_ratio": sum(1 for ch in text if ch.isupper()) / max(1, sum(1 for ch in text if ch.isalpha())),
+            "s_list_item": float(bool(_LIST_ITEM.match(text)))}
+
+
+def group_features(ex: ClaimExtractor, cand: Candidate, doc: Doc, claim: Claim | None,
+                   sent_f: dict[str, float] | None = None) -> dict[str, float]:
+    """What the classifier sees of one candidate (a sparse dict; DictVectorizer turns it into columns).
+    `sent_f`: the sentence's shared features, when the caller has them already."""
     lang = ex.lang
     main = cand.main
     words = sorted(cand.words, key=lambda w: w.i)
@@ -181,7 +197,6 @@ def group_features(ex: ClaimExtractor, cand: Candidate, doc: Doc, claim: Claim |
         if c.ent_type_:
             f[f"c_{c.dep_}_ent={c.ent_type_}"] = 1.0
     # the words around (lemmas), and the sentence
-    toks = [t for t in doc if not t.is_space]
     first, last = words[0].i, words[-1].i
     for k in (1, 2):
         if first - k >= 0:
@@ -190,19 +205,10 @@ def group_features(ex: ClaimExtractor, cand: Candidate, doc: Doc, claim: Claim |
         if last + k < len(doc):
             f[f"R{k}={lang}:{_lem(doc[last + k])}"] = 1.0
             f[f"R{k}pos={doc[last + k].pos_}"] = 1.0
-    text = doc.text.strip()
-    f["s_question"] = float(text.endswith("?"))
-    f["s_exclaim"] = float(text.endswith("!"))
-    f["s_quote"] = float(any(q in text for q in "«»\"“”"))
-    f[f"s_len={min(len(toks) // 8, 6)}"] = 1.0
+    f.update(sentence_features(ex, doc) if sent_f is None else sent_f)
     f["s_rel_pos"] = main.i / max(1, len(doc))
-    f["s_verbs"] = min(sum(1 for t in toks if t.pos_ in ("VERB", "AUX")), 8) / 8
-    f["s_has_modal"] = float(any(ex.is_modal(t) for t in toks))
-    f["s_first_person"] = float(any(_feat(t, "Person") == "1" for t in toks))
-    f["s_upper_ratio"] = sum(1 for ch in text if ch.isupper()) / max(1, sum(1 for ch in text if ch.isalpha()))
     prev = [t for t in doc[:first] if not t.is_punct and not t.is_space and not t.like_num]
     f["s_starts_with_predicate"] = float(not prev)
-    f["s_list_item"] = float(bool(_LIST_ITEM.match(text)))
     # conjunctions the linear model cannot form itself
     morph = "|".join(_feat(main, k) or "-" for k in ("VerbForm", "Tense", "Person", "Mood", "Voice"))
     f[f"x_morph={main.pos_}|{morph}"] = 1.0
@@ -245,6 +251,7 @@ class CandidateRecord:
 
 def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str) -> list[CandidateRecord]:
     recs = []
+    sent_f = sentence_features(ex, doc)
     for cand in candidate_groups(ex, doc):
         claim = ex.fill(cand, doc, sent, statement_text, drop_other_actors=False)
         if claim is None:
@@ -252,7 +259,7 @@ def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_tex
         recs.append(CandidateRecord(
             sent.statement_id, sent.lang, sent.index, claim.predicate_start, claim.predicate_end,
             cand.rule, cand.type if cand.rule != "none" else None,
-            group_features(ex, cand, doc, claim), claim))
+            group_features(ex, cand, doc, claim, sent_f), claim))
     return recs
 
 
@@ -450,22 +457,14 @@ def apply_model(model: ClaimModel, records: Sequence[CandidateRecord]) -> list[C
     tenses = model.predict_tense([r.features for r, _, _ in kept]) if kept else None
     out = []
     for k, (r, lab, row) in enumerate(kept):
-        c = _copy_claim(r.claim)
+        c = copy.copy(r.claim)
         c.type = str(lab)
         c.confidence = round(float(row[classes.index(lab)]), 4)
         if tenses is not None:
             c.tense = str(tenses[k])
-        from .extract import claim_id
-
         c.claim_id = claim_id(c)
         out.append(c)
     return out
-
-
-def _copy_claim(c: Claim) -> Claim:
-    import copy
-
-    return copy.copy(c)
 
 
 _ACTIVE: dict[str, ClaimModel | None] = {}

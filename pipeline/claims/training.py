@@ -88,25 +88,12 @@ def _doc_key(lang: str, text: str) -> str:
     return hashlib.sha1(f"{lang}\x1f{text}".encode()).hexdigest()
 
 
-def _item_key(it: dict) -> str:
-    return hashlib.sha1(f"{it['item_id']}\x1f{it['text']}".encode()).hexdigest()
-
-
 def gold_items_of(records: Sequence[dict]):
     """Corpus records (gold format) as the evaluator's GoldItems (predicates located in the text)."""
-    import tempfile
+    from ..evaluate_claims import load_gold_lines
 
-    from ..evaluate_claims import load_gold
-
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as fh:
-        for r in records:
-            fh.write(json.dumps({k: r[k] for k in ("item_id", "pair_id", "lang", "text", "topic", "claims")},
-                                ensure_ascii=False) + "\n")
-        name = fh.name
-    try:
-        return load_gold(name)
-    finally:
-        Path(name).unlink()
+    return load_gold_lines((json.dumps({k: r[k] for k in ("item_id", "pair_id", "lang", "text", "topic", "claims")},
+                                       ensure_ascii=False) for r in records), "corpus records")
 
 
 def fold_groups(items: Sequence[dict], min_source_texts: int) -> dict[str, str]:
@@ -237,8 +224,8 @@ def cross_validate(items: Sequence[dict], records: Sequence[CandidateRecord], ru
     _align_pairs(items, rule_pred)
     learned = score(gold, predicted, text_langs=False)
     rules_res = score(gold, rule_pred, text_langs=False)
-    natural = [g for g in gold if next(it for it in items if it["item_id"] == g.item_id).get("stratum") == "random"] \
-        if len(items) < 20000 else []
+    random_drawn = {it["item_id"] for it in items if it.get("stratum") == "random"}
+    natural = [g for g in gold if g.item_id in random_drawn]
     nat = score(natural, {g.item_id: predicted.get(g.item_id, []) for g in natural}, text_langs=False) if natural else None
     trade_off = {}
     for t, pred_t in at_threshold.items():
@@ -246,8 +233,7 @@ def cross_validate(items: Sequence[dict], records: Sequence[CandidateRecord], ru
         trade_off[str(t)] = {"all": d["all"], "by_lang": d["by_lang"]}
     return {"folds": names, "per_source": per_source, "learned": _summary(learned), "rules": _summary(rules_res),
             "trade_off": trade_off,
-            "natural_rate_learned": _summary(nat) if nat else None,
-            "errors_sample": [e for e in learned["errors"] if e["kind"] in ("fp", "fn")][:0]}
+            "natural_rate_learned": _summary(nat) if nat else None}
 
 
 def train(items: Sequence[dict], out: Path, command: str = "", cv: bool = True, min_source_texts: int = 60,
