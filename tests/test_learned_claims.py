@@ -74,6 +74,45 @@ def test_fit_predict_and_fields(analysed):
     assert type(claims[0].type) is str and type(claims[0].tense) is str   # plain values: JSON, CSV, SQLite
 
 
+ROLE_GOLD = {  # item_id -> (actor, target) the annotators would mark
+    "a:1": ("Правительство", "программу развития сел"), "a:2": ("Аким", "новую школу"),
+    "a:3": (None, "меры по снижению тарифов"), "a:5": (None, "50 школ"),
+    "b:1": ("Үкімет", "бағдарламаны"), "b:2": (None, "Мектептер"), "b:4": ("Біз", "мұғалімдердің жалақысын"),
+    "b:6": (None, "50 мектеп"),
+}
+
+
+def test_roles_are_learned_from_gold_actor_and_target():
+    """The role chooser learns where annotators put actor and target (here: the passive and modal
+    sentences' subjects are targets, not actors), and its choice replaces the rules' fields."""
+    from pipeline.claims.roles import gold_choice
+
+    recs = fixture_records()
+    for r in recs:
+        for c in r["claims"]:
+            c["actor"], c["target"] = ROLE_GOLD[r["item_id"]]
+    records, _ = training.analyse_items(recs, cache_dir=None, progress=False)
+    learned.label_records(records, training.gold_items_of(recs))
+    gold_recs = [r for r in records if r.label != "none"]
+    assert gold_recs and all(r.roles is not None for r in gold_recs)     # options where gold claims are
+    for r in gold_recs:                                                  # every gold phrase is an option
+        assert gold_choice(r.roles["actor"], r.gold_actor) is not None, (r.statement_id, r.gold_actor)
+        assert gold_choice(r.roles["target"], r.gold_target) is not None, (r.statement_id, r.gold_target)
+    model = ClaimModel(C=10.0, none_threshold=0.5, role_C=10.0).fit(
+        [r.features for r in records], [r.label for r in records], [r.gold_tense for r in records],
+        **training._role_args(records))
+    claims = learned.apply_model(model, gold_recs)
+    got = {c.statement_id: (c.actor, c.target) for c in claims}
+    right = sum(got[k] == v for k, v in ROLE_GOLD.items())
+    assert right >= 7, got                                               # fits its training data
+    assert got["b:2"] == (None, "Мектептер")                             # a modal's subject can be its target
+    b6 = got["b:6"]
+    assert b6[0] is None and "мектеп" in b6[1]                           # a passive's subject is its target
+    no_roles = learned.apply_model(ClaimModel(C=10.0, none_threshold=0.5, learn_roles=False).fit(
+        [r.features for r in records], [r.label for r in records], **training._role_args(records)), gold_recs)
+    assert {c.statement_id: (c.actor, c.target) for c in no_roles}["a:1"][0] == "Правительство"  # rules' fields
+
+
 def test_train_writes_model_card_and_readme(tmp_path):
     card = training.train(fixture_records(), tmp_path / "m", command="test", cv=True, min_source_texts=1, progress=False,
                           jobs=1)

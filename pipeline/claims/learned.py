@@ -7,8 +7,9 @@ scikit-learn model trained on the claims corpus (``data/claims/``) decides for e
 no claim, commitment, obligation or decision. Its features are UD attributes of the candidate and
 its dependency context (lemma, morphology, relations, negation, person, mood), the rules' verdict
 and the cue lexicons of ``configs/claims/<lang>.toml`` as flags, and the words around. The fields
-of a kept claim (actor, target, quantities, lemma, polarity) come from the rule extractor's
-``fill``; tense from a second classifier where the corpus shows it beats the rules.
+of a kept claim (quantities, lemma, polarity) come from the rule extractor's ``fill``; tense from
+a second classifier, actor and target from a third (``roles.py``) where the corpus shows they beat
+the rules.
 
 ``ClaimModel`` follows the estimator API (``fit`` / ``predict`` / ``predict_proba``) and is saved
 with joblib together with a format tag, so a file that is not a claim model is refused by name.
@@ -19,7 +20,7 @@ import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from spacy.tokens import Doc, Token
 
@@ -247,19 +248,29 @@ class CandidateRecord:
     label: str = "none"
     gold_tense: str | None = None
     gold_polarity: str | None = None
+    roles: dict | None = None          # actor/target options (roles.role_options), when computed
+    gold_actor: str | None = None
+    gold_target: str | None = None
 
 
-def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str) -> list[CandidateRecord]:
+def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str,
+                     roles: "bool | Callable[[int, int], bool]" = False) -> list[CandidateRecord]:
+    """The candidate records of a sentence; with `roles` (True, or a test of the predicate's
+    start and end offsets), a record gets its actor/target options (``roles.role_options``)."""
+    from .roles import role_options
+
     recs = []
     sent_f = sentence_features(ex, doc)
     for cand in candidate_groups(ex, doc):
         claim = ex.fill(cand, doc, sent, statement_text, drop_other_actors=False)
         if claim is None:
             continue
+        want = roles(claim.predicate_start, claim.predicate_end) if callable(roles) else roles
         recs.append(CandidateRecord(
             sent.statement_id, sent.lang, sent.index, claim.predicate_start, claim.predicate_end,
             cand.rule, cand.type if cand.rule != "none" else None,
-            group_features(ex, cand, doc, claim, sent_f), claim))
+            group_features(ex, cand, doc, claim, sent_f), claim,
+            roles=role_options(ex, cand, doc, claim, sent.start) if want else None))
     return recs
 
 
@@ -274,7 +285,7 @@ def label_records(records: Sequence[CandidateRecord], gold_items: Sequence) -> N
     for it in gold_items:
         recs = by_item.get(it.item_id, [])
         for r in recs:
-            r.label, r.gold_tense, r.gold_polarity = "none", None, None
+            r.label, r.gold_tense, r.gold_polarity, r.gold_actor, r.gold_target = "none", None, None, None, None
         pairs = []
         for gi, g in enumerate(it.claims):
             if g.start is None:
@@ -291,6 +302,7 @@ def label_records(records: Sequence[CandidateRecord], gold_items: Sequence) -> N
             used_r.add(ri)
             g = it.claims[gi]
             recs[ri].label, recs[ri].gold_tense, recs[ri].gold_polarity = g.type, g.tense, g.polarity
+            recs[ri].gold_actor, recs[ri].gold_target = g.actor, g.target
 
 
 # ---------------------------------------------------------------- the model
@@ -331,8 +343,9 @@ class ClaimModel:
 
     def __init__(self, C: float = 1.0, class_weight: str | None = None, max_iter: int = 3000,
                  tense_C: float = 1.0, use_tense_model: bool = True, none_threshold: "float | str" = "auto",
-                 min_count: int = 2):
+                 min_count: int = 2, role_C: float = 0.5, learn_roles: bool = True):
         self.C, self.class_weight, self.max_iter, self.min_count = C, class_weight, max_iter, min_count
+        self.role_C, self.learn_roles = role_C, learn_roles
         self.tense_C, self.use_tense_model, self.none_threshold = tense_C, use_tense_model, none_threshold
         self.format = FORMAT
         self.info: dict[str, Any] = {}
@@ -346,10 +359,21 @@ class ClaimModel:
             C=C, class_weight=self.class_weight or None, max_iter=self.max_iter, tol=1e-3))
 
     def fit(self, X: Sequence[dict], y: Sequence[str], tense: Sequence[str | None] | None = None,
-            groups: Sequence[str] | None = None) -> "ClaimModel":
+            groups: Sequence[str] | None = None, roles: Sequence[dict | None] | None = None,
+            role_gold: Sequence[dict] | None = None) -> "ClaimModel":
         """`groups` (the source of each candidate): when given and `none_threshold` is "auto", the
         threshold is chosen on out-of-fold probabilities of folds grouped by source, inside the
-        training data (so a cross-validation that calls fit stays nested and honest)."""
+        training data (so a cross-validation that calls fit stays nested and honest).
+        `roles`/`role_gold`: actor/target options and gold values of candidates that are gold
+        claims (None elsewhere); they train the role chooser (``roles.RoleModel``)."""
+        self.role_model_ = None
+        if roles is not None and getattr(self, "learn_roles", True):
+            from .roles import RoleModel
+
+            rows = [(o, g) for o, g, lab in zip(roles, role_gold, y) if o is not None and lab != "none"]
+            if rows:
+                self.role_model_ = RoleModel(C=self.role_C, min_count=self.min_count).fit(
+                    [o for o, _ in rows], [g for _, g in rows])
         if groups is not None and self.none_threshold == "auto":
             self.threshold_ = self._tune_threshold(list(X), list(y), list(groups))
         elif self.none_threshold == "auto":
@@ -462,8 +486,15 @@ def apply_model(model: ClaimModel, records: Sequence[CandidateRecord]) -> list[C
         c.confidence = round(float(row[classes.index(lab)]), 4)
         if tenses is not None:
             c.tense = str(tenses[k])
-        c.claim_id = claim_id(c)
         out.append(c)
+    role_model = getattr(model, "role_model_", None)
+    with_roles = [(c, r.roles) for c, (r, _, _) in zip(out, kept) if r.roles is not None]
+    if role_model is not None and with_roles:
+        from .roles import apply_roles
+
+        apply_roles(role_model, [c for c, _ in with_roles], [o for _, o in with_roles])
+    for c in out:
+        c.claim_id = claim_id(c)
     return out
 
 

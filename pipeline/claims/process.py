@@ -89,7 +89,8 @@ def _analyse_chunk(chunk: list[StatementResult]) -> None:
         try:
             ex = extractor_for(lang)
             if model is not None:
-                pending.append((res, sent, analyse_sentence(ex, doc, sent, res.statement.text)))
+                pending.append((res, sent, analyse_sentence(ex, doc, sent, res.statement.text,
+                                                            roles=getattr(model, "role_model_", None) is not None)))
             else:
                 res.claims.extend(ex.extract(doc, sent, res.statement.text))
         except Exception as exc:  # noqa: BLE001

@@ -76,10 +76,17 @@ def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, pro
                 pickle.dump(cache, fh)
     records: list[CandidateRecord] = []
     rules: dict[str, list[Claim]] = {it["item_id"]: [] for it in items}
+    # actor/target options only where a gold claim is (they train and score the role chooser;
+    # options for every candidate of the corpus would not fit in memory)
+    spans = defaultdict(list)
+    for g in gold_items_of(items):
+        spans[g.item_id].extend((c.start, c.end) for c in g.claims if c.start is not None)
     for it, s in sents:
         doc = Doc(get_pipeline(s.lang).vocab).from_bytes(cache[_doc_key(s.lang, s.text)])
         ex = extractor_for(s.lang)
-        records.extend(analyse_sentence(ex, doc, s, it["text"]))
+        near_gold = spans.get(it["item_id"], [])
+        records.extend(analyse_sentence(ex, doc, s, it["text"], roles=lambda a, b, near=near_gold: any(
+            min(b, e) > max(a, st) for st, e in near)))
         rules[it["item_id"]].extend(ex.extract(doc, s, it["text"]))
     return records, rules
 
@@ -102,12 +109,18 @@ def fold_groups(items: Sequence[dict], min_source_texts: int) -> dict[str, str]:
     return {it["item_id"]: (it["source"] if sizes[it["source"]] >= min_source_texts else "small-sites") for it in items}
 
 
+def _role_args(records: Sequence[CandidateRecord]) -> dict[str, list]:
+    return {"roles": [r.roles for r in records],
+            "role_gold": [{"actor": r.gold_actor, "target": r.gold_target} for r in records]}
+
+
 def model_from_settings(s: dict | None = None) -> ClaimModel:
     s = (s or config.load("claims/model")).get("model", {})
     return ClaimModel(C=float(s.get("C", 1.0)), class_weight=s.get("class_weight") or None,
                       max_iter=int(s.get("max_iter", 3000)), tense_C=float(s.get("tense_C", 1.0)),
                       use_tense_model=bool(s.get("tense_model", True)),
-                      none_threshold=s.get("none_threshold", "auto"), min_count=int(s.get("min_count", 2)))
+                      none_threshold=s.get("none_threshold", "auto"), min_count=int(s.get("min_count", 2)),
+                      role_C=float(s.get("role_C", 0.5)), learn_roles=bool(s.get("learn_roles", True)))
 
 
 def _align_pairs(items: Sequence[dict], predicted: dict[str, list[Claim]]) -> None:
@@ -173,7 +186,8 @@ def _fold(name: str, records: Sequence[CandidateRecord], rec_groups: Sequence[st
     train = [r for r, g in zip(records, rec_groups) if g != name]
     test = [r for r, g in zip(records, rec_groups) if g == name]
     model = model_from_settings(settings).fit([r.features for r in train], [r.label for r in train],
-                                              [r.gold_tense for r in train], groups=[groups[r.statement_id] for r in train])
+                                              [r.gold_tense for r in train], groups=[groups[r.statement_id] for r in train],
+                                              **_role_args(train))
     pred = dict(_predict(model, test))
     tuned = model.threshold_
     at: dict[float, dict[str, list[Claim]]] = {}
@@ -256,7 +270,8 @@ def train(items: Sequence[dict], out: Path, command: str = "", cv: bool = True, 
     t0 = time.time()
     groups = fold_groups(items, min_source_texts)
     model = model_from_settings().fit([r.features for r in records], [r.label for r in records],
-                                      [r.gold_tense for r in records], groups=[groups[r.statement_id] for r in records])
+                                      [r.gold_tense for r in records], groups=[groups[r.statement_id] for r in records],
+                                      **_role_args(records))
     card["none_threshold"] = model.threshold_
     card["fit_seconds"] = round(time.time() - t0, 1)
     model.info = {"trained_on": card["data"], "pipeline_version": __version__}
@@ -327,7 +342,9 @@ def card_markdown(card: dict) -> str:
     out = ["# Learned claim extractor (`models/claims`)", "",
            "A scikit-learn classifier (DictVectorizer + logistic regression, `pipeline/claims/learned.py`) over "
            "high-recall claim candidates of the parse: claim or not, and the type; a second one predicts the tense. "
-           "Actor, target, quantities, lemma and polarity come from the rule extractor's field filling.", "",
+           "Actor and target are chosen among the phrases near the predicate by a third classifier "
+           "(`pipeline/claims/roles.py`; rules: subject and object); quantities, lemma and polarity come from the "
+           "rule extractor's field filling.", "",
            f"- Rebuild: `{card['command'] or 'make train-claims'}`",
            f"- Data: the claims corpus `data/claims/` ({d['texts']} texts: {d['by_lang']}; claims {d['claims']}), "
            f"texts from ../shared/data (sources: {', '.join(d['sources'])}).",
