@@ -99,7 +99,7 @@ def gold_items_of(records: Sequence[dict]):
     """Corpus records (gold format) as the evaluator's GoldItems (predicates located in the text)."""
     from ..evaluate_claims import load_gold_lines
 
-    return load_gold_lines((json.dumps({k: r[k] for k in ("item_id", "pair_id", "lang", "text", "topic", "claims")},
+    return load_gold_lines((json.dumps({k: r.get(k) for k in ("item_id", "pair_id", "lang", "text", "topic", "claims")},
                                        ensure_ascii=False) for r in records), "corpus records")
 
 
