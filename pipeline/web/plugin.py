@@ -1,0 +1,254 @@
+"""The Datasette plugin of `polclaims serve`: claim search, statement facets, the claim page.
+
+Datasette gives the table pages, facets, export and the JSON API; this adds what a claims store
+needs on top, reading the store's own tables (pipeline/store.py) and nothing else:
+- `_search` on the claims table: the FTS5 index of the *sentences*, mapped to the claims whose
+  sentence span overlaps a hit (the same SQL as `polclaims query --search`);
+- facets and filters on the statement a claim came from (speaker, source, year: `_speaker=`,
+  `_source=`, `_year=`), which are not columns of the claims table;
+- the claim page: statement text with sentence and predicate highlighted, fields, quantities,
+  topic probabilities and the aligned twin side by side;
+- cells: the predicate highlighted in its sentence, JSON lists as readable text, claim ids in
+  canned-query results linked to their claim pages.
+Every value reaches the page through Jinja autoescaping or `markupsafe.escape`.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from datasette import hookimpl
+from datasette.database import QueryInterrupted
+from datasette.facets import Facet
+from datasette.filters import FilterArguments
+from datasette.utils import path_with_added_args, path_with_removed_args, tilde_decode, tilde_encode
+from datasette.utils.asgi import BadRequest
+from markupsafe import Markup, escape
+
+from ..query import SEARCH_HITS_SQL, _check_search
+from ..store import _fold
+from .chart import stacked_bars
+from .metadata import CANNED_QUERIES, CHART_QUERY, DB_NAME
+
+# Statement fields a claim can be faceted and filtered by: query-string key -> SQL over
+# `statements s`.
+STATEMENT_FIELDS = {
+    "speaker": "s.speaker",
+    "source": "s.source",
+    "year": "substr(s.date_iso, 1, 4)",
+}
+
+
+def _ours(database: str | None, table: str | None = "claims") -> bool:
+    return database == DB_NAME and (table is None or table == "claims")
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection, database: str, datasette) -> None:
+    """pc_fold(): Unicode case folding (Cyrillic too) for the canned queries' actor match."""
+    conn.create_function("pc_fold", 1, _fold, deterministic=True)
+
+
+@hookimpl(trylast=True)  # last, so our extra_context (supports_search) is not overwritten by core's
+def filters_from_request(request, database, table, datasette):
+    if not _ours(database, table):
+        return None
+
+    async def inner() -> FilterArguments:
+        where, params, described, extra = [], {}, [], {"supports_search": True}
+        search = (request.args.get("_search") or "").strip()
+        if search:
+            db = datasette.get_database(database)
+            try:
+                await db.execute_fn(lambda conn: _check_search(conn, search))
+            except ValueError as e:
+                raise BadRequest(str(e).replace("--search: ", "Search: ", 1))
+            where.append(f"claim_id in ({SEARCH_HITS_SQL.format(param=':pc_search')})")
+            params["pc_search"] = search
+            described.append(f'sentence matches "{search}"')
+            extra["search"] = search
+        for key, expr in STATEMENT_FIELDS.items():
+            values = [v for v in request.args.getlist(f"_{key}") if v != ""]
+            if not values:
+                continue
+            names = [f"pc_{key}_{i}" for i in range(len(values))]
+            params.update(zip(names, values))
+            where.append(f"statement_id in (select s.id from statements s where {expr} in "
+                         f"({', '.join(':' + n for n in names)}))")
+            described.append(f"statement {key} is " + " or ".join(f'"{v}"' for v in values))
+        return FilterArguments(where, params, described, extra)
+
+    return inner
+
+
+class StatementFacet(Facet):
+    """Facet counts of the claims by a field of their statement (speaker, source, year)."""
+
+    type = "statement"
+
+    async def suggest(self) -> list:
+        return []
+
+    async def facet_results(self):
+        results, timed_out = [], []
+        qs_pairs = self.get_querystring_pairs()
+        size = self.get_facet_size()
+        for source_and_config in self.get_configs():
+            name = source_and_config["config"].get("simple")
+            expr = STATEMENT_FIELDS.get(name)
+            if expr is None:
+                raise BadRequest(f"no statement facet {name!r}; use one of {', '.join(STATEMENT_FIELDS)}")
+            sql = (f"select {expr} as value, count(*) as count from ({self.sql}) c "
+                   f"join statements s on s.id = c.statement_id where {expr} is not null "
+                   f"group by {expr} order by count desc, value limit {size + 1}")
+            try:
+                rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
+                                             custom_time_limit=self.ds.setting("facet_time_limit_ms"))
+            except QueryInterrupted:
+                timed_out.append(name)
+                continue
+            key = f"_{name}"
+            values = []
+            for row in rows.rows[:size]:
+                value = str(row["value"])
+                selected = (key, value) in qs_pairs
+                path = (path_with_removed_args(self.request, {key: value}) if selected
+                        else path_with_added_args(self.request, {key: value}))
+                values.append({"value": row["value"], "label": row["value"], "count": row["count"],
+                               "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(path)),
+                               "selected": selected})
+            results.append({"name": name, "type": self.type, "hideable": source_and_config["source"] != "metadata",
+                            "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_statement": name})),
+                            "results": values, "truncated": len(rows.rows) > size})
+        return results, timed_out
+
+
+@hookimpl
+def register_facet_classes():
+    return [StatementFacet]
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+def highlight(text: str, sentence: tuple[int, int] | None, predicate: tuple[int, int] | None) -> Markup:
+    """`text` escaped, the sentence span in <mark class="pc-sentence"> and the predicate span
+    inside it in <mark class="pc-predicate">; spans that do not fit the text are left out."""
+    n = len(text)
+
+    def ok(span):
+        return span is not None and None not in span and 0 <= span[0] < span[1] <= n
+
+    s = sentence if ok(sentence) else None
+    p = predicate if ok(predicate) else None
+    if s and p and not (s[0] <= p[0] and p[1] <= s[1]):
+        p = None
+    cuts = sorted({0, n, *(s or ()), *(p or ())})
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        piece = escape(text[a:b])
+        if p and (a, b) == (p[0], p[1]):
+            piece = Markup('<mark class="pc-predicate">') + piece + Markup("</mark>")
+        if s and s[0] <= a and b <= s[1]:
+            piece = Markup('<mark class="pc-sentence">') + piece + Markup("</mark>")
+        out.append(piece)
+    return Markup("").join(out)
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _list_text(items: list, column: str) -> str:
+    if column in ("topics",):
+        return " · ".join(f"{t.get('label')} {float(t.get('score', 0)):.2f}" for t in items if isinstance(t, dict))
+    return "; ".join(str(q.get("text", q.get("value"))) for q in items if isinstance(q, dict))
+
+
+def _get(row, key):
+    try:
+        return row[key]
+    except (IndexError, KeyError):
+        return None
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    if database != DB_NAME:
+        return None
+    if table is None and column.endswith("claim_id") and isinstance(value, str) and value:
+        url = f"{datasette.urls.table(DB_NAME, 'claims')}/{tilde_encode(value)}"
+        return Markup('<a href="{}">{}</a>').format(url, value)
+    if column in ("quantities", "entities", "topics") and isinstance(value, str):
+        items = _json(value)
+        if isinstance(items, list):
+            return _list_text(items, column)
+    if table == "claims" and column == "sentence" and isinstance(value, str):
+        start, ps, pe = _get(row, "char_start"), _get(row, "predicate_start"), _get(row, "predicate_end")
+        if isinstance(start, int) and isinstance(ps, int) and isinstance(pe, int):
+            return highlight(value, None, (ps - start, pe - start))
+    return None
+
+
+async def claim_context(datasette, claim_id: str) -> dict[str, Any] | None:
+    """Everything the claim page shows, or None for an unknown id."""
+    db = datasette.get_database(DB_NAME)
+    row = (await db.execute("select * from claims where claim_id = ?", [claim_id])).first()
+    if row is None:
+        return None
+    claim = dict(row)
+    st = (await db.execute("select id, text, speaker, date, source, url, title from statements where id = ?",
+                           [claim["statement_id"]])).first()
+    st = dict(st) if st else {"id": claim["statement_id"], "text": ""}
+    twin = None
+    if claim.get("aligned_to"):
+        t = (await db.execute("select * from claims where claim_id = ?", [claim["aligned_to"]])).first()
+        twin = dict(t) if t else None
+
+    def sentence_html(c: dict) -> Markup:
+        s = c.get("char_start") or 0
+        return highlight(c.get("sentence") or "", None,
+                         (c["predicate_start"] - s, c["predicate_end"] - s)
+                         if c.get("predicate_start") is not None else None)
+
+    for c in filter(None, (claim, twin)):
+        for k in ("quantities", "entities", "topics"):
+            v = _json(c.get(k))
+            c[k] = v if isinstance(v, list) else []
+        c["sentence_html"] = sentence_html(c)
+        c["url"] = f"{datasette.urls.table(DB_NAME, 'claims')}/{tilde_encode(c['claim_id'])}"
+    return {
+        "claim": claim,
+        "twin": twin,
+        "statement": st,
+        "statement_url": f"{datasette.urls.table(DB_NAME, 'statements')}/{tilde_encode(st['id'])}",
+        "statement_claims_url": f"{datasette.urls.table(DB_NAME, 'claims')}?statement_id={tilde_encode(st['id'])}",
+        "statement_html": highlight(st.get("text") or "", (claim["char_start"], claim["char_end"]),
+                                    (claim["predicate_start"], claim["predicate_end"])),
+        "fields": ("type", "lang", "predicate", "predicate_lemma", "actor", "actor_kind", "target",
+                   "polarity", "tense", "topic", "confidence"),
+    }
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    async def inner() -> dict[str, Any]:
+        extra: dict[str, Any] = {"pc_db": DB_NAME, "pc_queries": CANNED_QUERIES}
+        if database != DB_NAME or request is None:
+            return extra
+        if view_name == "row" and table == "claims":
+            pks = request.url_vars.get("pks")
+            if pks:
+                extra["pc"] = await claim_context(datasette, tilde_decode(pks))
+        elif template == "query.html" and request.url_vars.get("table") == CHART_QUERY:
+            db = datasette.get_database(DB_NAME)
+            rows = (await db.execute(CANNED_QUERIES[CHART_QUERY]["sql"])).rows
+            extra["pc_chart"] = stacked_bars([(r[0], r[1], r[2]) for r in rows])
+        return extra
+
+    return inner
