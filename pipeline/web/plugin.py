@@ -60,13 +60,15 @@ def filters_from_request(request, database, table, datasette):
         search = (request.args.get("_search") or "").strip()
         if search:
             db = datasette.get_database(database)
+            fts = search
             try:
                 await db.execute_fn(lambda conn: _check_search(conn, search))
-            except ValueError as e:
-                raise BadRequest(str(e).replace("--search: ", "Search: ", 1))
+            except ValueError:
+                # Not valid FTS syntax (a stray quote, a hyphen): search the words as typed.
+                fts = plain_words(search)
             where.append(f"claim_id in ({SEARCH_HITS_SQL.format(param=':pc_search')})")
-            params["pc_search"] = search
-            described.append(f'sentence matches "{search}"')
+            params["pc_search"] = fts
+            described.append(f'sentence matches "{search}"' + ("" if fts == search else f" (as words: {fts})"))
             extra["search"] = search
         for key, expr in STATEMENT_FIELDS.items():
             values = [v for v in request.args.getlist(f"_{key}") if v != ""]
@@ -80,6 +82,18 @@ def filters_from_request(request, database, table, datasette):
         return FilterArguments(where, params, described, extra)
 
     return inner
+
+
+def plain_words(text: str) -> str:
+    """A search box entry that is not valid FTS5 syntax, as a query for its words: each word
+    quoted (hyphens, dots and quotes lose their meaning), a trailing * kept as a prefix."""
+    words = []
+    for w in text.replace('"', " ").split():
+        star = w.endswith("*")
+        w = w.rstrip("*")
+        if w:
+            words.append(f'"{w}"' + ("*" if star else ""))
+    return " ".join(words) or '""'
 
 
 class StatementFacet(Facet):
@@ -252,3 +266,4 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         return extra
 
     return inner
+
