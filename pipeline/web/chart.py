@@ -14,6 +14,18 @@ PALETTE = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b
            "#ff9da6", "#9d755d", "#bab0ac")
 
 
+def _nice_step(top: int) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50 ... with four steps reaching `top`."""
+    if top <= 0:
+        return 0
+    base = 1
+    while True:
+        for m in (1, 2, 5):
+            if 4 * m * base >= top:
+                return m * base
+        base *= 10
+
+
 def stacked_bars(rows: list[tuple[str, str, int]], *, title: str = "Claims per topic per month") -> Markup:
     """rows: (month, topic, count). Months on x (in order), one stacked bar per month, a colour
     per topic (the ten largest topics; the rest as "other")."""
@@ -28,7 +40,8 @@ def stacked_bars(rows: list[tuple[str, str, int]], *, title: str = "Claims per t
     for month, topic, n in rows:
         stacks[month][topic if topic in colour else "other"] += n
     months = sorted(stacks)
-    peak = max((sum(s.values()) for s in stacks.values()), default=0)
+    step = _nice_step(max((sum(s.values()) for s in stacks.values()), default=0))
+    peak = step * 4 if step else 0  # the axis top: four even steps
     bar, gap, left, top_pad, height, legend_w = 36, 14, 56, 30, 260, 230
     width = left + max(len(months), 1) * (bar + gap) + legend_w
     svg = [f'<svg class="pc-chart" role="img" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" width="{width}" '
@@ -37,8 +50,8 @@ def stacked_bars(rows: list[tuple[str, str, int]], *, title: str = "Claims per t
            f'<text x="{left}" y="18" font-size="14" font-weight="bold">{escape(title)}</text>']
     y0 = top_pad + height
     svg.append(f'<line x1="{left}" y1="{y0}" x2="{left + len(months) * (bar + gap)}" y2="{y0}" stroke="#333"/>')
-    for k in range(5):  # y axis: 0 .. peak in quarters
-        v = round(peak * k / 4)
+    for k in range(5):  # y axis: 0 .. peak in four even steps
+        v = step * k
         y = y0 - (height * v / peak if peak else 0)
         svg.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{v}</text>'
                    f'<line x1="{left - 3}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="#333"/>')
