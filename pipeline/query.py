@@ -37,9 +37,9 @@ ALIGNED_COLUMNS = ("speaker", "date") + tuple(f"{side}_{c}" for c in _PAIRED for
 
 Values = str | Iterable[str] | None
 
-# Claims whose sentence span overlaps a sentence matching the FTS query (one parameter, the
-# query); shared with the web app (pipeline/web) so both search the same way.
-SEARCH_HITS_SQL = ("SELECT h.claim_id FROM sentences_fts f JOIN sentences t ON t.id = f.rowid "
+# Claims (their `column`) whose sentence span overlaps a sentence matching the FTS query (one
+# parameter, the query); shared with the web app (pipeline/web) so both search the same way.
+SEARCH_HITS_SQL = ("SELECT h.{column} FROM sentences_fts f JOIN sentences t ON t.id = f.rowid "
                    "JOIN claims h ON h.statement_id = t.statement_id "
                    "AND h.char_start < t.char_end AND t.char_start < h.char_end "
                    "WHERE sentences_fts MATCH {param}")
@@ -197,7 +197,7 @@ def query_claims(
         where.append(f"{c}.has_quantity = ?")
         params.append(int(has_quantity))
 
-    hits = SEARCH_HITS_SQL.format(param="?")
+    hits = SEARCH_HITS_SQL.format(column="claim_id", param="?")
     if search:
         if aligned:
             where.append(f"(k.claim_id IN ({hits}) OR r.claim_id IN ({hits}))")

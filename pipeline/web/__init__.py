@@ -49,6 +49,11 @@ def make_datasette(db_path: str | Path, *, allow_sql: bool = False, settings: di
     from . import plugin
 
     path = check_store(db_path)
+    # Datasette prints every 404/400 as a rich traceback with local variables (request
+    # contents included) to the console; a visitor's typo is not a server error.
+    import datasette.handle_exception as _handle_exception
+
+    _handle_exception.rich = None
     if not pm.is_registered(plugin):
         pm.register(plugin, name="polclaims")
     base_settings = {

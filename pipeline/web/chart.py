@@ -15,12 +15,12 @@ PALETTE = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b
 
 
 def _nice_step(top: int) -> int:
-    """The smallest of 1, 2, 5, 10, 20, 50 ... with four steps reaching `top`."""
+    """The smallest of 1, 2, 3, 5, 10, 20, 30, 50 ... with four steps reaching `top`."""
     if top <= 0:
         return 0
     base = 1
     while True:
-        for m in (1, 2, 5):
+        for m in (1, 2, 3, 5):
             if 4 * m * base >= top:
                 return m * base
         base *= 10

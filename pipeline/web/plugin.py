@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from datasette import hookimpl
@@ -40,14 +42,62 @@ STATEMENT_FIELDS = {
 }
 
 
+def _statement_condition(key: str, names: list[str], values: list[str]) -> str:
+    """SQL over `statements s` for one statement filter; years as date ranges, so the date
+    index answers them."""
+    if key == "year":
+        return " or ".join(f"(s.date_iso >= :{n}_from and s.date_iso < :{n}_to)" for n in names)
+    return f"{STATEMENT_FIELDS[key]} in ({', '.join(':' + n for n in names)})"
+
+
 def _ours(database: str | None, table: str | None = "claims") -> bool:
     return database == DB_NAME and (table is None or table == "claims")
 
 
+# Search hits, computed once per (store file, FTS query) and kept for the page's dozen queries
+# (rows, count, every facet): on a large store the FTS join each time was what cost. The store
+# is opened immutable, so a cached answer never goes stale.
+_HITS: OrderedDict[tuple[str, str], str] = OrderedDict()
+_HITS_LOCK = threading.Lock()
+_HITS_KEEP = 64
+
+
+def _hits_sql() -> str:
+    return SEARCH_HITS_SQL.format(column="rowid", param="?")
+
+
+def _remember(key: tuple[str, str], rowids) -> str:
+    value = json.dumps(sorted(set(rowids)))
+    with _HITS_LOCK:
+        _HITS[key] = value
+        _HITS.move_to_end(key)
+        while len(_HITS) > _HITS_KEEP:
+            _HITS.popitem(last=False)
+    return value
+
+
+def _hits_json(path: str, fts: str) -> str:
+    """The rowids of the claims matching `fts`, as a JSON list (for json_each)."""
+    with _HITS_LOCK:
+        value = _HITS.get((path, fts))
+        if value is not None:
+            _HITS.move_to_end((path, fts))
+            return value
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)  # evicted meanwhile: recompute
+    try:
+        return _remember((path, fts), (r[0] for r in conn.execute(_hits_sql(), (fts,))))
+    finally:
+        conn.close()
+
+
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection, database: str, datasette) -> None:
-    """pc_fold(): Unicode case folding (Cyrillic too) for the canned queries' actor match."""
+    """pc_fold(): Unicode case folding (Cyrillic too) for the canned queries' actor match;
+    pc_hits(query): the claims matching a search, for the claims page's filter."""
     conn.create_function("pc_fold", 1, _fold, deterministic=True)
+    if database == DB_NAME:
+        path = datasette.get_database(database).path
+        conn.create_function("pc_hits", 1, lambda fts: _hits_json(path, fts), deterministic=True)
 
 
 @hookimpl(trylast=True)  # last, so our extra_context (supports_search) is not overwritten by core's
@@ -58,26 +108,37 @@ def filters_from_request(request, database, table, datasette):
     async def inner() -> FilterArguments:
         where, params, described, extra = [], {}, [], {"supports_search": True}
         search = (request.args.get("_search") or "").strip()
+        db = datasette.get_database(database)
         if search:
-            db = datasette.get_database(database)
             fts = search
             try:
                 await db.execute_fn(lambda conn: _check_search(conn, search))
             except ValueError:
                 # Not valid FTS syntax (a stray quote, a hyphen): search the words as typed.
                 fts = plain_words(search)
-            where.append(f"claim_id in ({SEARCH_HITS_SQL.format(param=':pc_search')})")
+            if (db.path, fts) not in _HITS:  # under the page's time limit, unlike pc_hits()
+                hits = await db.execute(_hits_sql(), [fts], truncate=False,
+                                        custom_time_limit=datasette.setting("sql_time_limit_ms"))
+                _remember((db.path, fts), (r[0] for r in hits.rows))
+            where.append("rowid in (select value from json_each(pc_hits(:pc_search)))")
             params["pc_search"] = fts
             described.append(f'sentence matches "{search}"' + ("" if fts == search else f" (as words: {fts})"))
             extra["search"] = search
-        for key, expr in STATEMENT_FIELDS.items():
+        for key in STATEMENT_FIELDS:
             values = [v for v in request.args.getlist(f"_{key}") if v != ""]
             if not values:
                 continue
             names = [f"pc_{key}_{i}" for i in range(len(values))]
-            params.update(zip(names, values))
-            where.append(f"statement_id in (select s.id from statements s where {expr} in "
-                         f"({', '.join(':' + n for n in names)}))")
+            if key == "year":
+                bad = [v for v in values if not (v.isdigit() and len(v) == 4)]
+                if bad:
+                    raise BadRequest(f"_year: {bad[0]!r} is not a year (use four digits, e.g. 2019)")
+                for n, v in zip(names, values):
+                    params[f"{n}_from"], params[f"{n}_to"] = f"{v}-01-01", f"{int(v) + 1}-01-01"
+            else:
+                params.update(zip(names, values))
+            where.append(f"statement_id in (select s.id from statements s where "
+                         f"{_statement_condition(key, names, values)})")
             described.append(f"statement {key} is " + " or ".join(f'"{v}"' for v in values))
         return FilterArguments(where, params, described, extra)
 
