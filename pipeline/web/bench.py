@@ -174,7 +174,8 @@ def measure(path: Path, *, repeat: int = 5) -> dict[str, Any]:
         row = {"url": url, "first_ms": round(first), "median_ms": round(statistics.median(times)),
                "max_ms": round(max(times))}
         if "claims" in name and not name.startswith("claim_page"):
-            js = url.replace("/claims?", "/claims.json?", 1) if "/claims?" in url else url.replace("/claims", "/claims.json")
+            js = url if ".json" in url else (url.replace("/claims?", "/claims.json?", 1) if "?" in url
+                                                 else url + ".json")
             payload = get(js)[0].json()
             row["rows_matched"] = payload.get("filtered_table_rows_count")
             row["facets_timed_out"] = payload.get("facets_timed_out", [])

@@ -183,6 +183,8 @@ class StatementFacet(Facet):
             except QueryInterrupted:
                 timed_out.append(name)
                 continue
+            if not rows.rows:
+                continue  # e.g. no statement has a speaker: an empty box says nothing
             key = f"_{name}"
             values = []
             for row in rows.rows[:size]:
