@@ -67,6 +67,8 @@ def make_datasette(db_path: str | Path, *, allow_sql: bool = False, settings: di
     ds = Datasette(metadata=build_metadata(allow_sql=allow_sql), template_dir=str(TEMPLATES),
                    settings=base_settings)
     ds.add_database(Database(ds, path=str(path.resolve()), is_mutable=False), name=DB_NAME)
+    if "_memory" in ds.databases:  # Datasette adds an empty in-memory database when given no files
+        ds.remove_database("_memory")
     return ds
 
 

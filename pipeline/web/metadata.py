@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from .. import __version__
 
 DB_NAME = "polclaims"  # the database's name in every URL, whatever the file is called
@@ -154,12 +156,11 @@ CANNED_QUERIES = {
 CHART_QUERY = "claims_per_topic_month"  # drawn as a chart on its page (plugin.py, chart.py)
 
 
-def _models_html() -> str:
-    from markupsafe import escape
-
+def models_html() -> Markup:
+    """The bundled models with their training data and its licence, for the front page."""
     items = "".join(f"<li><code>{escape(p)}</code>: {escape(what)}; trained on {escape(data)} "
                     f"(model card: <code>{escape(p)}/README.md</code>)</li>" for p, what, data in MODELS)
-    return f"<ul>{items}</ul>"
+    return Markup(f"<ul>{items}</ul>")
 
 
 def build_metadata(*, allow_sql: bool = False) -> dict[str, Any]:
@@ -168,10 +169,9 @@ def build_metadata(*, allow_sql: bool = False) -> dict[str, Any]:
     about = (
         "<p>Policy claims (commitments, obligations, decisions) that polclaims extracted from "
         "Kazakh and Russian statements of officials. Start with "
-        f"<a href=\"/{DB_NAME}/claims\">the claims</a>: facets on the left of each column, "
+        f"<a href=\"/{DB_NAME}/claims\">the claims</a>: facets above the table, "
         "full-text search over the sentences (<code>әкім*</code> finds әкімдерді, әкімдіктерге), "
-        "CSV and JSON export under every table.</p>"
-        "<p>Bundled models:</p>" + _models_html())
+        "CSV and JSON export under every table.</p>")
     meta: dict[str, Any] = {
         "title": "polclaims",
         "description_html": about,

@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 from ..query import SEARCH_HITS_SQL, _check_search
 from ..store import _fold
 from .chart import stacked_bars
-from .metadata import CANNED_QUERIES, CHART_QUERY, DB_NAME
+from .metadata import CANNED_QUERIES, CHART_QUERY, DB_NAME, models_html
 
 # Statement fields a claim can be faceted and filtered by: query-string key -> SQL over
 # `statements s`.
@@ -315,7 +315,7 @@ async def claim_context(datasette, claim_id: str) -> dict[str, Any] | None:
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
     async def inner() -> dict[str, Any]:
-        extra: dict[str, Any] = {"pc_db": DB_NAME, "pc_queries": CANNED_QUERIES}
+        extra: dict[str, Any] = {"pc_db": DB_NAME, "pc_queries": CANNED_QUERIES, "pc_models": models_html}
         if database != DB_NAME or request is None:
             return extra
         if view_name == "row" and table == "claims":
