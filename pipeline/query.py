@@ -37,13 +37,6 @@ ALIGNED_COLUMNS = ("speaker", "date") + tuple(f"{side}_{c}" for c in _PAIRED for
 
 Values = str | Iterable[str] | None
 
-# Claims (their `column`) whose sentence span overlaps a sentence matching the FTS query (one
-# parameter, the query); shared with the web app (pipeline/web) so both search the same way.
-SEARCH_HITS_SQL = ("SELECT h.{column} FROM sentences_fts f JOIN sentences t ON t.id = f.rowid "
-                   "JOIN claims h ON h.statement_id = t.statement_id "
-                   "AND h.char_start < t.char_end AND t.char_start < h.char_end "
-                   "WHERE sentences_fts MATCH {param}")
-
 
 def _values(value: Values) -> list[str]:
     """One value or several, as a list without blanks (empty list: no filter)."""
@@ -197,7 +190,11 @@ def query_claims(
         where.append(f"{c}.has_quantity = ?")
         params.append(int(has_quantity))
 
-    hits = SEARCH_HITS_SQL.format(column="claim_id", param="?")
+    # Claims whose sentence span overlaps a sentence matching the FTS query; computed once.
+    hits = ("SELECT h.claim_id FROM sentences_fts f JOIN sentences t ON t.id = f.rowid "
+            "JOIN claims h ON h.statement_id = t.statement_id "
+            "AND h.char_start < t.char_end AND t.char_start < h.char_end "
+            "WHERE sentences_fts MATCH ?")
     if search:
         if aligned:
             where.append(f"(k.claim_id IN ({hits}) OR r.claim_id IN ({hits}))")

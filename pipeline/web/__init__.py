@@ -76,5 +76,12 @@ def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001, all
     """Run the web app until interrupted."""
     import uvicorn
 
+    import threading
+
+    from .metadata import CLAIM_FACETS
+    from .plugin import warm_up
+
     ds = make_datasette(db_path, allow_sql=allow_sql)
+    names = [next(iter(f.values())) if isinstance(f, dict) else f for f in CLAIM_FACETS]
+    threading.Thread(target=warm_up, args=(ds.get_database(DB_NAME).path, names), daemon=True).start()
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

@@ -96,10 +96,10 @@ MODELS = (
      "the project's claims corpus (data/claims) over texts of ../shared/data sources"),
 )
 
-# Facets of the claims page: claim columns, then statement columns through the plugin's
-# "statement" facet (speaker, source, year of the statement the claim came from).
-CLAIM_FACETS = ["type", "lang", "actor_kind", "topic", "polarity", "tense",
-                {"statement": "speaker"}, {"statement": "source"}, {"statement": "year"}]
+# Facets of the claims page (the plugin's "claim" facet: all counted in one query): claim
+# columns, then the speaker, source and year of the statement a claim came from.
+CLAIM_FACETS = [{"claim": name} for name in ("type", "lang", "actor_kind", "topic", "polarity", "tense",
+                                              "speaker", "source", "year")]
 
 # Month of a claim: its statement's date, or "undated" (the chart keeps undated claims visible).
 _MONTH = "coalesce(substr(s.date_iso, 1, 7), 'undated')"

@@ -1,11 +1,11 @@
-"""The Datasette plugin of `polclaims serve`: claim search, statement facets, the claim page.
+"""The Datasette plugin of `polclaims serve`: claim search, facets, the claim page.
 
 Datasette gives the table pages, facets, export and the JSON API; this adds what a claims store
 needs on top, reading the store's own tables (pipeline/store.py) and nothing else:
-- `_search` on the claims table: the FTS5 index of the *sentences*, mapped to the claims whose
-  sentence span overlaps a hit (the same SQL as `polclaims query --search`);
-- facets and filters on the statement a claim came from (speaker, source, year: `_speaker=`,
-  `_source=`, `_year=`), which are not columns of the claims table;
+- `_search` on the claims table: the FTS5 index of the *sentences*, mapped to the claims that
+  start inside a matching sentence (what `polclaims query --search` finds, see HITS_SQL);
+- the claims page's facets counted in one query (ClaimFacet), including the statement a claim
+  came from (speaker, source, year), with filters `_speaker=`, `_source=`, `_year=`;
 - the claim page: statement text with sentence and predicate highlighted, fields, quantities,
   topic probabilities and the aligned twin side by side;
 - cells: the predicate highlighted in its sentence, JSON lists as readable text, claim ids in
@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -28,8 +29,8 @@ from datasette.utils import path_with_added_args, path_with_removed_args, tilde_
 from datasette.utils.asgi import BadRequest
 from markupsafe import Markup, escape
 
-from ..query import SEARCH_HITS_SQL, _check_search
-from ..store import _fold
+from ..query import _check_search
+from ..store import CLAIM_COLUMNS, _fold
 from .chart import stacked_bars
 from .metadata import CANNED_QUERIES, CHART_QUERY, DB_NAME, models_html
 
@@ -62,8 +63,14 @@ _HITS_LOCK = threading.Lock()
 _HITS_KEEP = 64
 
 
-def _hits_sql() -> str:
-    return SEARCH_HITS_SQL.format(column="rowid", param="?")
+# Claims whose span starts inside a sentence that matches the FTS query. `query --search` asks
+# for any overlap; for stores written by `process` (a claim's span is one stored sentence) the
+# two are the same claims, and this form is answered from the index on (statement_id,
+# char_start) alone, without reading a million claim rows for their char_end.
+HITS_SQL = ("SELECT h.rowid FROM sentences_fts f JOIN sentences t ON t.id = f.rowid "
+            "JOIN claims h ON h.statement_id = t.statement_id "
+            "AND h.char_start >= t.char_start AND h.char_start < t.char_end "
+            "WHERE sentences_fts MATCH ?")
 
 
 def _remember(key: tuple[str, str], rowids) -> str:
@@ -85,7 +92,7 @@ def _hits_json(path: str, fts: str) -> str:
             return value
     conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)  # evicted meanwhile: recompute
     try:
-        return _remember((path, fts), (r[0] for r in conn.execute(_hits_sql(), (fts,))))
+        return _remember((path, fts), (r[0] for r in conn.execute(HITS_SQL, (fts,))))
     finally:
         conn.close()
 
@@ -117,7 +124,7 @@ def filters_from_request(request, database, table, datasette):
                 # Not valid FTS syntax (a stray quote, a hyphen): search the words as typed.
                 fts = plain_words(search)
             if (db.path, fts) not in _HITS:  # under the page's time limit, unlike pc_hits()
-                hits = await db.execute(_hits_sql(), [fts], truncate=False,
+                hits = await db.execute(HITS_SQL, [fts], truncate=False,
                                         custom_time_limit=datasette.setting("sql_time_limit_ms"))
                 _remember((db.path, fts), (r[0] for r in hits.rows))
             where.append("rowid in (select value from json_each(pc_hits(:pc_search)))")
@@ -137,7 +144,10 @@ def filters_from_request(request, database, table, datasette):
                     params[f"{n}_from"], params[f"{n}_to"] = f"{v}-01-01", f"{int(v) + 1}-01-01"
             else:
                 params.update(zip(names, values))
-            where.append(f"statement_id in (select s.id from statements s where "
+            # With a search, `+` keeps SQLite from driving the query by the statement list (the
+            # search's few claims are the cheaper start); without one, the index serves the list.
+            plus = "+" if search else ""
+            where.append(f"{plus}statement_id in (select s.id from statements s where "
                          f"{_statement_condition(key, names, values)})")
             described.append(f"statement {key} is " + " or ".join(f'"{v}"' for v in values))
         return FilterArguments(where, params, described, extra)
@@ -157,53 +167,130 @@ def plain_words(text: str) -> str:
     return " ".join(words) or '""'
 
 
-class StatementFacet(Facet):
-    """Facet counts of the claims by a field of their statement (speaker, source, year)."""
+# Facet counts of the whole claims table, per (store file, field): the store is immutable, so
+# they are counted once (serve() starts counting them in the background at start-up).
+_WHOLE_TABLE: dict[tuple[str, str], list[tuple[Any, int]]] = {}
 
-    type = "statement"
+
+def whole_table_counts(conn: sqlite3.Connection, path: str, name: str, *, timeout_s: float = 1.0) -> list:
+    """(value, count) of one facet field over all claims, cached; statement fields through the
+    claims per statement (the index on claims.statement_id), not a million-row join. Gives up
+    (sqlite3.OperationalError) after `timeout_s`, leaving the counting to the warm-up."""
+    key = (path, name)
+    if key in _WHOLE_TABLE:
+        return _WHOLE_TABLE[key]
+    if name in STATEMENT_FIELDS:
+        sql = (f"select {STATEMENT_FIELDS[name]} as v, sum(k.n) from (select statement_id, count(*) as n "
+               f"from claims group by statement_id) k join statements s on s.id = k.statement_id "
+               f"where v is not null group by v")
+    else:
+        sql = f"select {name} as v, count(*) from claims where v is not null group by v"
+    deadline = time.monotonic() + timeout_s if timeout_s else None
+    if deadline:
+        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        rows = [tuple(r) for r in conn.execute(sql).fetchall()]
+    finally:
+        if deadline:
+            conn.set_progress_handler(None, 10_000)
+    _WHOLE_TABLE[key] = rows
+    return rows
+
+
+def warm_up(path: str, names) -> None:
+    """Count the whole table's facets (no time limit) on a connection of our own, so the first
+    visitor of a large store sees them; run in a background thread by `serve`."""
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        for name in names:
+            whole_table_counts(conn, path, name, timeout_s=0)
+    finally:
+        conn.close()
+
+
+class ClaimFacet(Facet):
+    """All the claims page's facets in one query: the filtered claims are gathered once (a
+    materialized CTE) and counted per field, instead of the filter (a full-text search, say)
+    running again for every facet, which made a search page on a million claims take seconds.
+    Fields: claim columns (selected with `column=value`, as Datasette's own facets) and the
+    statement's speaker, source and year (`_speaker=`, `_source=`, `_year=`). On the unfiltered
+    table each field is counted on its own, where the claims' indexes answer most of them."""
+
+    type = "claim"
 
     async def suggest(self) -> list:
         return []
 
+    def _field(self, name: str) -> str:
+        if name in STATEMENT_FIELDS:
+            return STATEMENT_FIELDS[name]
+        if name in CLAIM_COLUMNS or name == "has_quantity":
+            return f"c.{name}"
+        raise BadRequest(f"no claim facet {name!r}; use a claims column or one of {', '.join(STATEMENT_FIELDS)}")
+
+    async def _counts(self, names: list[str]) -> tuple[dict[str, list], list[str]]:
+        limit = self.ds.setting("facet_time_limit_ms")
+        join = " left join statements s on s.id = c.statement_id"
+        if " where " not in self.sql.lower():  # the whole table: counted once, kept (immutable)
+            counts, timed_out = {}, []
+            db = self.ds.get_database(self.database)
+            for name in names:
+                self._field(name)  # an unknown name is the visitor's error
+                cached = _WHOLE_TABLE.get((db.path, name))
+                if cached is None:
+                    try:
+                        cached = await db.execute_fn(lambda conn, n=name: whole_table_counts(conn, db.path, n))
+                    except sqlite3.OperationalError:
+                        timed_out.append(name)
+                        continue
+                counts[name] = [{"value": v, "n": n} for v, n in cached]
+            return counts, timed_out
+        fields = ", ".join(f"{self._field(n)} as f{i}" for i, n in enumerate(names))
+        needs_join = any(n in STATEMENT_FIELDS for n in names)
+        parts = " union all ".join(f"select {i} as facet, f{i} as value, count(*) as n from x "
+                                   f"where f{i} is not null group by f{i}" for i in range(len(names)))
+        sql = (f"with x as materialized (select {fields} from ({self.sql}) c{join if needs_join else ''}) "
+               f"{parts}")
+        try:
+            rows = (await self.ds.execute(self.database, sql, self.params, truncate=False,
+                                          custom_time_limit=limit)).rows
+        except QueryInterrupted:
+            return {}, list(names)
+        counts = {n: [] for n in names}
+        for row in rows:
+            counts[names[row["facet"]]].append(row)
+        return counts, []
+
     async def facet_results(self):
-        results, timed_out = [], []
+        configs = self.get_configs()
+        names = [c["config"].get("simple") for c in configs]
+        counts, timed_out = await self._counts(names)
         qs_pairs = self.get_querystring_pairs()
         size = self.get_facet_size()
-        for source_and_config in self.get_configs():
-            name = source_and_config["config"].get("simple")
-            expr = STATEMENT_FIELDS.get(name)
-            if expr is None:
-                raise BadRequest(f"no statement facet {name!r}; use one of {', '.join(STATEMENT_FIELDS)}")
-            sql = (f"select {expr} as value, count(*) as count from ({self.sql}) c "
-                   f"join statements s on s.id = c.statement_id where {expr} is not null "
-                   f"group by {expr} order by count desc, value limit {size + 1}")
-            try:
-                rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
-                                             custom_time_limit=self.ds.setting("facet_time_limit_ms"))
-            except QueryInterrupted:
-                timed_out.append(name)
-                continue
-            if not rows.rows:
+        results = []
+        for source_and_config, name in zip(configs, names):
+            rows = sorted(counts.get(name) or [], key=lambda r: (-r["n"], str(r["value"])))
+            if not rows:
                 continue  # e.g. no statement has a speaker: an empty box says nothing
-            key = f"_{name}"
+            keys = (f"_{name}",) if name in STATEMENT_FIELDS else (name, f"{name}__exact")
             values = []
-            for row in rows.rows[:size]:
+            for row in rows[:size]:
                 value = str(row["value"])
-                selected = (key, value) in qs_pairs
-                path = (path_with_removed_args(self.request, {key: value}) if selected
-                        else path_with_added_args(self.request, {key: value}))
-                values.append({"value": row["value"], "label": row["value"], "count": row["count"],
+                selected = any((k, value) in qs_pairs for k in keys)
+                path = (path_with_removed_args(self.request, {k: value for k in keys}) if selected
+                        else path_with_added_args(self.request, {keys[0]: value}))
+                values.append({"value": row["value"], "label": row["value"], "count": row["n"],
                                "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(path)),
                                "selected": selected})
             results.append({"name": name, "type": self.type, "hideable": source_and_config["source"] != "metadata",
-                            "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_statement": name})),
-                            "results": values, "truncated": len(rows.rows) > size})
+                            "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet_claim": name})),
+                            "results": values, "truncated": len(rows) > size})
         return results, timed_out
 
 
 @hookimpl
 def register_facet_classes():
-    return [StatementFacet]
+    return [ClaimFacet]
 
 
 # -- rendering -------------------------------------------------------------------------------
