@@ -325,6 +325,33 @@ def test_the_reference_statement_after_make_run(tmp_path):
     loop.close()
 
 
+def test_bench_store_generator_writes_a_valid_store(tmp_path):
+    """The `make bench` store: the store's own schema, claims whose offsets hold, symmetric
+    kk<->ru twins, searchable (a small one here; the bench makes a million)."""
+    from pipeline.web.bench import generate_store
+
+    path = tmp_path / "gen.db"
+    info = generate_store(path, 250, claims_per_statement=10)
+    assert info["claims"] == 250 and info["statements"] == 25
+    with ClaimStore(path, create=False) as store:
+        assert store.counts()["claims"] == 250
+        texts = dict(store.conn.execute("SELECT id, text FROM statements"))
+        rows = store.conn.execute("SELECT claim_id, statement_id, sentence, char_start, char_end, predicate, "
+                                  "predicate_start, predicate_end, aligned_to, lang FROM claims").fetchall()
+    by_id = {r[0]: r for r in rows}
+    for cid, sid, sent, a, b, pred, ps, pe, twin, lang in rows:
+        assert texts[sid][a:b] == sent and texts[sid][ps:pe] == pred
+        if twin:
+            assert by_id[twin][8] == cid and by_id[twin][9] != lang
+    word = "әкім*"
+    expected = query_claims(path, search=word)
+    loop = asyncio.new_event_loop()
+    payload = loop.run_until_complete(make_datasette(path).client.get(
+        f"/polclaims/claims.json?_size=max&_shape=objects&_search={q(word)}")).json()
+    loop.close()
+    assert expected and sorted(r["claim_id"] for r in payload["rows"]) == sorted(r["claim_id"] for r in expected)
+
+
 # -- in a real browser -----------------------------------------------------------------------
 # Headless Chromium (Debian's `chromium` + `chromium-driver`, which `make test` installs when it
 # runs as root) driven by Selenium against `polclaims serve` in a child process. Screenshots go
