@@ -8,7 +8,7 @@ JEMALLOC := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /u
 SAMPLE := data/samples/decentralization-statement.txt
 SHARED ?= ../shared/data
 
-.PHONY: install run test bench bench-memory train-kk train-ru-adapter train-topics train-claims stats-claims eval-nlp eval-claims eval-topics clean
+.PHONY: install run serve browser test bench bench-serve bench-memory train-kk train-ru-adapter train-topics train-claims stats-claims eval-nlp eval-claims eval-topics clean
 
 install: $(STAMP)
 
@@ -26,7 +26,22 @@ run: install
 	@echo "Kazakh claims next to their Russian twins:"
 	$(BIN)/polclaims query --db out/sample.db --aligned --format table --columns kk_predicate,ru_predicate,kk_type,ru_type,kk_quantities
 
-test: install
+# The web app over the store that `make run` builds: open http://127.0.0.1:8001/ (SERVE_ARGS="--port 9000 --allow-sql").
+serve: install
+	@test -f out/sample.db || $(MAKE) run
+	$(BIN)/polclaims serve --db out/sample.db $(SERVE_ARGS)
+
+# Headless Chromium for the browser test of `polclaims serve` (tests/test_web.py): Debian's
+# chromium + chromium-driver, installed when missing and we are root (as in CI); otherwise the
+# test skips and says why.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver) \
+	  || echo "note: could not install chromium/chromium-driver; the browser test will be skipped"; \
+	else echo "note: chromium/chromium-driver are not installed and this is not root; the browser test will be skipped"; fi
+
+test: install browser
 	$(BIN)/python -m pytest -q
 
 # Speed with the default allocator, as users run it (the Kazakh annotate row also compares jemalloc).
@@ -37,6 +52,11 @@ bench: install
 # from ../shared/data/parallel_kk_ru (about 30 minutes here); peaks go into bench/results.json.
 # The default allocator on purpose: jemalloc with decay off (dirty_decay_ms:-1, good for training)
 # never hands pages back, and over 100,000 statements a worker grew from 2 GB to 9 GB with it.
+# `polclaims serve` on a generated 1,000,000-claim store (bulk SQL, about 2 minutes the first
+# time, kept in build/bench): page times into bench/results.json (also part of `make bench`).
+bench-serve: install
+	$(BIN)/python -m pipeline.bench --only serve --out bench/results.json
+
 bench-memory: install
 	$(BIN)/python -m pipeline.bench --only memory --out bench/results.json
 

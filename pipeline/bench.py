@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> dict:
                     help="statements for the 1 vs. 2 workers, Ray and re-run timings (enough that the "
                          "workers' model loading does not dominate)")
     ap.add_argument("--only", default=None,
-                    help="comma-separated sections to run (cold_start,annotate,process,workers,topics,memory); "
+                    help="comma-separated sections to run (cold_start,annotate,process,workers,topics,memory,serve); "
                          "the others keep their values from --out")
     args = ap.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
@@ -353,6 +353,8 @@ def main(argv: list[str] | None = None) -> dict:
     results["workers"] = bench_workers(bench_statements(args.data, PROJECT_ROOT / "build" / "bench",
                                                         args.worker_statements))
     results["topics"] = _child(TOPICS.format(path=str(topic_sentences(stmts, PROJECT_ROOT / "build" / "bench"))))
+    results["serve"] = _child(SERVE)
+    _print_serve(results["serve"])
     # the flat-memory section is measured by its own target (make bench-memory, ~30 min): keep it
     previous = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
     if "memory" in previous:
@@ -385,6 +387,31 @@ def main(argv: list[str] | None = None) -> dict:
     return results
 
 
+# `polclaims serve` on a generated store of 1,000,000 claims (pipeline/web/bench.py).
+SERVE = r"""
+import json, os
+from pipeline.config import PROJECT_ROOT
+from pipeline.web.bench import bench_serve
+print(json.dumps(bench_serve(PROJECT_ROOT / "build" / "bench",
+                             int(os.environ.get("POLCLAIMS_BENCH_SERVE_CLAIMS", "1000000")))))
+"""
+
+
+def _print_serve(r: dict) -> None:
+    st = r["store"]
+    print(f"serve: store of {st['claims']:,} claims ({st['size_mb']} MB, generated in {st['seconds']} s"
+          f"{', reused' if st.get('reused') else ''}); load average {r['load_average_1min']} on {r['cpus']} cores; "
+          f"target < {r['target_ms']} ms met: wall {r['target_met_wall']}, CPU {r['target_met_cpu']}; "
+          f"whole-table facets counted in {r['warm_up_whole_table_facets_s']} s")
+    for name, p in r["pages"].items():
+        if "error" in p:
+            print(f"  {name}: {p['error']}")
+            continue
+        print(f"  {name}: first {p['first_ms']} ms, median {p['median_ms']} ms, max {p['max_ms']} ms "
+              f"(CPU median {p['median_cpu_ms']} ms)"
+              + (f", {p['rows_matched']:,} rows" if p.get("rows_matched") is not None else ""))
+
+
 def _print_topics(t: dict) -> None:
     print(f"topic model {t['model']}: {t['ms_per_sentence_batched']} ms/sentence batched, "
           f"{t['ms_per_sentence_one_by_one']} ms one by one ({t['sentences']} sentences), load {t['load_s']} s")
@@ -395,7 +422,7 @@ def _run_only(args, only: set[str]) -> dict:
     results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
     work = PROJECT_ROOT / "build" / "bench"
     stmts = bench_statements(args.data, work, args.statements)
-    unknown = only - {"cold_start", "annotate", "process", "workers", "topics", "memory"}
+    unknown = only - {"cold_start", "annotate", "process", "workers", "topics", "memory", "serve"}
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
     if "cold_start" in only:
@@ -418,6 +445,9 @@ def _run_only(args, only: set[str]) -> dict:
                   f"largest worker {r['peak_worker_mb']} MB, all processes {r['peak_tree_mb']} MB")
         print(f"peak memory change {sizes[0]} -> {sizes[-1]}: all processes {100 * m['peak_tree_change']:+.1f}%, "
               f"worker {100 * m['peak_worker_change']:+.1f}%")
+    if "serve" in only:
+        results["serve"] = _child(SERVE)
+        _print_serve(results["serve"])
     if "topics" in only:
         results["topics"] = _child(TOPICS.format(path=str(topic_sentences(stmts, work))))
         _print_topics(results["topics"])

@@ -219,6 +219,10 @@ train_app.command("topics")(train_topics)
 train_app.command("claims")(train_claims)
 evaluate_app.command("topics")(evaluate_topics_command)
 
+from .cli_serve import serve  # noqa: E402
+
+app.command("serve")(serve)
+
 
 @train_app.command("kk")
 def train_kk(
