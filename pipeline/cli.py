@@ -11,13 +11,33 @@ import typer
 
 from . import __version__
 
+# Plain help (click's layout): paragraphs re-wrapped to the terminal, no `<bool>` type column for
+# flags, `-h` as well as `--help` everywhere (sub-commands inherit the context settings).
+HELP_SETTINGS = {"context_settings": {"help_option_names": ["-h", "--help"], "max_content_width": 100},
+                 "rich_markup_mode": None}
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"polclaims {__version__}")
+        raise typer.Exit()
+
+
 app = typer.Typer(
     help="polclaims: policy claims from Kazakh and Russian statements of officials.\n\n"
-         "Start with `polclaims analyze FILE` to see how a statement is segmented and analysed, "
-         "or `polclaims annotate FILE` for CoNLL-U / JSON output of the language pipelines.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-evaluate_app = typer.Typer(help="Score the pipelines against gold data.", no_args_is_help=True)
-train_app = typer.Typer(help="Train models: the Kazakh pipeline, topic classifiers on your labels, the claim extractor.", no_args_is_help=True)
+         "Start with `polclaims process FILE` to extract claims and `polclaims query` to find them; "
+         "`polclaims analyze FILE` shows how a statement is segmented and analysed, "
+         "`polclaims annotate FILE` gives CoNLL-U / JSON output of the language pipelines.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, **HELP_SETTINGS)
+evaluate_app = typer.Typer(help="Score the pipelines against gold data.", no_args_is_help=True, **HELP_SETTINGS)
+train_app = typer.Typer(help="Train models: the Kazakh pipeline, topic classifiers on your labels, the claim extractor.",
+                        no_args_is_help=True, **HELP_SETTINGS)
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", "-V", callback=_version_callback, is_eager=True,
+                                       help="Print the polclaims version and exit.")) -> None:
+    """polclaims: policy claims from Kazakh and Russian statements of officials."""
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(train_app, name="train")
 

@@ -11,7 +11,8 @@ from typing import List, Optional
 import typer
 
 topics_app = typer.Typer(help="Policy topics of statements (CAP major topics, or your own model's labels).",
-                         no_args_is_help=True)
+                         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+                         rich_markup_mode=None, no_args_is_help=True)
 
 PREDICT_FORMATS = ("jsonl", "json", "csv", "table")
 

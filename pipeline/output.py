@@ -47,6 +47,8 @@ def write_records(rows: Sequence[dict], fmt: str, columns: Sequence[str] | None 
             table.add_column(c, overflow="fold", max_width=widths.get(c), min_width=MIN_WIDTHS.get(c))
         for r in rows:
             table.add_row(*[_cell(r.get(c)) for c in columns])
-        Console(file=stream, width=max(120, Console().width)).print(table)
+        # a terminal: its own width (cells fold); a file or pipe: wide enough for the default columns
+        tty = getattr(stream, "isatty", lambda: False)()
+        Console(file=stream, width=max(100, Console().width) if tty else 160).print(table)
     else:
         raise ValueError(f"unknown format {fmt!r}")
