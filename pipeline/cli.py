@@ -50,15 +50,6 @@ def _quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _read_input(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    p = Path(path)
-    if not p.is_file():
-        raise typer.BadParameter(f"no such file: {path}", param_hint="INPUT")
-    return p.read_text(encoding="utf-8")
-
-
 @app.command()
 def version() -> None:
     """Print the polclaims version and the versions of the language pipelines' models."""
@@ -71,42 +62,64 @@ def version() -> None:
 
 @app.command()
 def annotate(
-    input: str = typer.Argument(..., help="A text file, or - for stdin. Paragraphs are separated by blank lines."),
+    inputs: List[str] = typer.Argument(..., help="Text files, record files (.jsonl, .json, .csv, .tsv, .parquet), "
+                                                "folders, or - for stdin. Paragraphs are separated by blank lines."),
     lang: str = typer.Option("auto", "--lang", "-l", help="kk, ru, or auto (language per sentence)."),
     format: str = typer.Option("conllu", "--format", "-f", help="conllu or json."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="Encoding of the inputs (default UTF-8), e.g. cp1251."),
 ) -> None:
     """Tokenize, split sentences, tag, lemmatize, parse and find entities; print CoNLL-U or JSON.
 
-    CoNLL-U output is scorable by the CoNLL 2018 evaluation (`udtools.udeval`); each sentence
-    carries `# lang` and its character offsets in the input (`# char_start`, `# char_end`).
+    Inputs are read as by `process`: a .txt file is one text, a record file gives the `text` of
+    each record, a folder all such files. CoNLL-U output is scorable by the CoNLL 2018 evaluation
+    (`udtools.udeval`); each statement starts with `# newdoc id = <its id>`, each sentence carries
+    `# lang` and its character offsets in the statement's text (`# char_start`, `# char_end`), and
+    named entities are in MISC (`NER=B-PER`). JSON adds `statement_id` to each sentence.
     """
     from .annotate import annotate as run_annotate, chunk_to_json
     from .conllu import sentence_to_conllu
+    from .readers import ReadOptions, read_statements
+    from .records import Failure
 
     _quiet_libraries()
     if format not in FORMATS_ANNOTATE:
         raise typer.BadParameter(f"use one of {', '.join(FORMATS_ANNOTATE)}", param_hint="--format")
     if lang not in ("auto", "kk", "ru"):
         raise typer.BadParameter("use kk, ru or auto", param_hint="--lang")
-    text = _read_input(input)
-    chunks = run_annotate(text, lang)
+    failures, out, n, done = [], [], 0, 0
+    for item in read_statements(inputs, ReadOptions(encoding=encoding)):
+        if isinstance(item, Failure):
+            failures.append(item)
+            continue
+        done += 1
+        text = item.text
+        chunks = run_annotate(text, lang)
+        if format == "json":
+            out.extend({"statement_id": item.id, **s} for c in chunks for s in chunk_to_json(text, c))
+            continue
+        newdoc = f"# newdoc id = {item.id}"
+        for c in chunks:
+            for sent in c.doc.sents:
+                toks = [t for t in sent if not t.is_space]
+                if not toks:
+                    continue
+                n += 1
+                block = sentence_to_conllu(sent, f"s{n}")
+                start = c.start + toks[0].idx
+                end = c.start + toks[-1].idx + len(toks[-1].text)
+                lines = block.split("\n")
+                lines.insert(1, f"# lang = {c.lang}\n# char_start = {start}\n# char_end = {end}")
+                if newdoc:  # on the statement's first sentence
+                    lines.insert(0, newdoc)
+                    newdoc = ""
+                sys.stdout.write("\n".join(lines) + "\n")
     if format == "json":
-        out = [s for c in chunks for s in chunk_to_json(text, c)]
         typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
-        return
-    n = 0
-    for c in chunks:
-        for sent in c.doc.sents:
-            toks = [t for t in sent if not t.is_space]
-            if not toks:
-                continue
-            n += 1
-            block = sentence_to_conllu(sent, f"s{n}")
-            start = c.start + toks[0].idx
-            end = c.start + toks[-1].idx + len(toks[-1].text)
-            lines = block.split("\n")
-            lines.insert(1, f"# lang = {c.lang}\n# char_start = {start}\n# char_end = {end}")
-            sys.stdout.write("\n".join(lines) + "\n")
+    for f in failures:
+        where = f" at {f.origin}" if f.origin and f.origin != f.record_id else ""
+        typer.echo(f"FAILED {f.record_id}{where}: {f.reason}", err=True)
+    if failures and not done:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -150,6 +163,12 @@ def process(
                                         help="Topic model folder for claims and statements (default: configs/topics.toml)."),
     claims_model: Optional[str] = typer.Option(None, "--claims-model",
                                                help="Claim extractor folder from `polclaims train claims` (default: configs/claims/model.toml)."),
+    id_col: str = typer.Option("id", "--id-col", help="Column (CSV/TSV/Parquet) or key (JSON) holding the record's id."),
+    text_col: str = typer.Option("text", "--text-col", help="Column or key holding the statement's text."),
+    id_prefix: str = typer.Option("", "--id-prefix",
+                                  help="Put before every id read, e.g. 'akorda:' to keep two sites' ids apart in one store."),
+    encoding: Optional[str] = typer.Option(None, "--encoding",
+                                           help="Encoding of the input files and stdin (default UTF-8), e.g. cp1251."),
 ) -> None:
     """Extract policy claims (commitments, obligations, decisions) from statements.
 
@@ -159,12 +178,28 @@ def process(
     Statements already stored with the same text and pipeline version are skipped (their stored
     claims are written again), so a re-run after a crash finishes the rest; --force re-does all.
 
+    Failures (with the record's file:line or row) and warnings go to stderr, the summary to
+    stdout (to stderr with --out -).
+
     Example: polclaims process data/samples/decentralization-statement.txt --out claims.jsonl
     """
+    from .claims.writer import check_out_path
     from .processing import default_workers, run_process
+    from .readers import ReadOptions
 
     _quiet_libraries()
+    import codecs
     import os
+
+    try:
+        check_out_path(out)
+        if encoding:
+            codecs.lookup(encoding)
+    except (ValueError, LookupError) as exc:
+        msg = str(exc) if isinstance(exc, ValueError) else f"--encoding: unknown encoding {encoding!r}"
+        typer.echo(f"error: {msg}", err=True)
+        raise typer.Exit(2)
+    read_options = ReadOptions(id_col=id_col, text_col=text_col, id_prefix=id_prefix, encoding=encoding)
 
     previous = os.environ.get("POLCLAIMS_TOPIC_MODEL")
     previous_claims = os.environ.get("POLCLAIMS_CLAIMS_MODEL")
@@ -189,7 +224,8 @@ def process(
         os.environ["POLCLAIMS_TOPIC_MODEL"] = str(Path(model).expanduser().resolve())  # workers inherit it
     try:
         summary = run_process(inputs, out, None if no_db else db, chunk_size=chunk_size, progress=progress,
-                              workers=workers or default_workers(), force=force, engine=engine, address=address)
+                              workers=workers or default_workers(), force=force, engine=engine, address=address,
+                              read_options=read_options)
     finally:  # leave the environment as it was (matters when polclaims runs inside a program)
         for name, value in (("POLCLAIMS_TOPIC_MODEL", previous), ("POLCLAIMS_CLAIMS_MODEL", previous_claims)):
             if value is None:
@@ -197,6 +233,9 @@ def process(
             else:
                 os.environ[name] = value
     typer.echo(summary.render(), err=out == "-")
+    problems = summary.problems()
+    if problems:
+        typer.echo(problems, err=True)
     if summary.statements == 0 and summary.failures:
         raise typer.Exit(1)
 

@@ -13,20 +13,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .records import ACTOR_KINDS, CLAIM_TYPES, POLARITIES, TENSES
+from .records import ACTOR_KINDS, CLAIM_RECORD_COLUMNS, CLAIM_TYPES, POLARITIES, STATEMENT_META, TENSES
 from .store import CLAIM_COLUMNS, JSON_COLUMNS, ClaimStore
 
 LANGS = ("kk", "ru")
-STATEMENT_META = ("speaker", "date", "source", "url", "title")
 
-# Output columns of a plain query: the claim, then the statement it came from.
-COLUMNS = (
-    "claim_id", "statement_id", "speaker", "date", "lang", "type", "predicate", "predicate_lemma",
-    "actor", "actor_kind", "target", "polarity", "tense", "quantities", "has_quantity", "topic",
-    "sentence", "char_start", "char_end", "predicate_start", "predicate_end", "entities", "topics",
-    "aligned_to", "confidence", "sentence_index", "pipeline_version", "model_versions",
-    "source", "url", "title",
-)
+# Output columns of a plain query: the claim record `process --out` writes too.
+COLUMNS = CLAIM_RECORD_COLUMNS
 _PAIRED = ("claim_id", "statement_id", "type", "predicate", "predicate_lemma", "actor",
            "actor_kind", "target", "polarity", "tense", "quantities", "has_quantity", "topic",
            "sentence", "char_start", "char_end", "predicate_start", "predicate_end", "entities",
