@@ -127,15 +127,33 @@ def analyze(
     inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, .csv, .parquet), directories, or - for stdin."),
     format: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
     nlp: bool = typer.Option(True, "--nlp/--no-nlp", help="Run the language pipelines (entities, tokens, root)."),
+    explain: bool = typer.Option(False, "--explain",
+                                 help="List every claim candidate of each sentence, the rule that proposed it, the "
+                                      "model's scores, and why it was kept or dropped."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="Encoding of the inputs (default UTF-8), e.g. cp1251."),
 ) -> None:
     """Show how statements are read and segmented: paragraphs, sentences with offsets,
-    language per sentence, boilerplate, and what the language pipelines see in each sentence."""
+    language per sentence, boilerplate, and what the language pipelines see in each sentence.
+
+    With --explain: why a sentence gave a claim or none (candidates, scores, verdicts).
+    """
     from .analysis import analyze_statements, print_analysis
+    from .readers import ReadOptions
 
     _quiet_libraries()
     if format not in FORMATS_TABLE:
         raise typer.BadParameter(f"use one of {', '.join(FORMATS_TABLE)}", param_hint="--format")
-    rows, failures = analyze_statements(inputs, run_nlp=nlp)
+    if explain:
+        from .explain import explain_statements, print_explanation
+
+        rows, failures = explain_statements(inputs, ReadOptions(encoding=encoding))
+        print_explanation(rows, failures, format)
+        for f in failures:
+            typer.echo(f"FAILED {f.record_id}: {f.reason}", err=True)
+        if failures and not rows:
+            raise typer.Exit(1)
+        return
+    rows, failures = analyze_statements(inputs, run_nlp=nlp, read_options=ReadOptions(encoding=encoding))
     print_analysis(rows, failures, format)
     if failures and not rows:
         raise typer.Exit(1)
