@@ -103,7 +103,8 @@ def predict(
         if stream is not sys.stdout:
             stream.close()
     for f in failures:
-        typer.echo(f"FAILED {f.record_id}: {f.reason}", err=True)
+        where = f" at {f.origin}" if f.origin and f.origin != f.record_id else ""
+        typer.echo(f"FAILED {f.record_id}{where}: {f.reason}", err=True)
     typer.echo(f"{n} record(s) classified with model {m.name}, {len(failures)} failed"
                + ("" if out == "-" else f"; written to {out}"), err=True)
     if n == 0 and failures:
