@@ -124,7 +124,7 @@ def annotate(
 
 @app.command()
 def analyze(
-    inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, .csv, .parquet), directories, or - for stdin."),
+    inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, .json, .csv, .tsv, .parquet), folders, or - for stdin."),
     format: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
     nlp: bool = typer.Option(True, "--nlp/--no-nlp", help="Run the language pipelines (entities, tokens, root)."),
     explain: bool = typer.Option(False, "--explain",
@@ -161,7 +161,7 @@ def analyze(
 
 @app.command()
 def process(
-    inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, .csv, .parquet), directories, or - for stdin."),
+    inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, .json, .csv, .tsv, .parquet), folders, or - for stdin."),
     out: str = typer.Option("claims.jsonl", "--out", "-o",
                             help="Claims file: .jsonl (default), .csv or .parquet by extension; - for stdout."),
     db: Optional[Path] = typer.Option(Path("polclaims.db"), "--db",

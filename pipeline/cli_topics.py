@@ -29,7 +29,7 @@ def _model_or_exit(model: Optional[str]):
 
 @topics_app.command("predict")
 def predict(
-    inputs: list[str] = typer.Argument(..., help="Files (.txt, .jsonl, .csv, .parquet), directories, or - for stdin."),
+    inputs: list[str] = typer.Argument(..., help="Files (.txt, .jsonl, .json, .csv, .tsv, .parquet), folders, or - for stdin."),
     out: str = typer.Option("-", "--out", "-o", help="Output file (.jsonl, .json or .csv by extension); - for stdout."),
     format: Optional[str] = typer.Option(None, "--format", "-f",
                                          help="jsonl, json, csv or table (default: from --out, else jsonl)."),

@@ -169,3 +169,23 @@ def test_progress_eta_leaves_model_loading_out():
     p.exclude(45.0)  # loading already left out is not left out twice
     assert 4.5 < p.bar.format_dict["elapsed"] < 6.0
     p.close()
+
+
+def test_kazakh_lookalikes_are_analysed_as_kazakh_but_quoted_as_written(tmp_path):
+    from pipeline.langid import normalize_lookalikes
+
+    text = "Шаhар әкімдігі жолдарды жөндеуі тиiс. Дәлəл жоқ. Mixed i and h stay in English."
+    norm = normalize_lookalikes(text)
+    assert len(norm) == len(text)  # one to one: offsets are the same
+    assert "Шаһар" in norm and "тиіс" in norm and "Дәләл" in norm
+    assert norm.endswith("Mixed i and h stay in English.")  # Latin words are left alone
+    f = tmp_path / "kk.txt"
+    f.write_text(text.split(" Mixed")[0], encoding="utf-8")
+    res = runner.invoke(app, ["process", str(f), "--out", "-", "--no-db", "--no-progress"])
+    claims = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
+    assert claims and claims[0]["lang"] == "kk"
+    src = f.read_text(encoding="utf-8")
+    for c in claims:  # the record quotes the text as written, offsets into it
+        assert src[c["predicate_start"]:c["predicate_end"]] == c["predicate"]
+        assert src[c["char_start"]:c["char_end"]] == c["sentence"]
+    assert any(c["predicate"].endswith("тиiс") for c in claims)  # with its Latin i
