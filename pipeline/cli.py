@@ -17,6 +17,25 @@ HELP_SETTINGS = {"context_settings": {"help_option_names": ["-h", "--help"], "ma
                  "rich_markup_mode": None}
 
 
+def _argument_types_from_metavar() -> None:
+    """typer writes an argument's Python type after it in help (`INPUT <list[str]>`); an argument
+    given a metavar shows just that, as options with a metavar already do."""
+    try:
+        from typer.core import TyperArgument
+
+        plain = TyperArgument.display_type_rich
+    except (ImportError, AttributeError):  # another typer: keep its help as it is
+        return
+
+    def display_type(self, ctx):
+        return None if self.metavar is not None else plain(self, ctx)
+
+    TyperArgument.display_type_rich = display_type
+
+
+_argument_types_from_metavar()
+
+
 def _version_callback(value: bool) -> None:
     if value:
         typer.echo(f"polclaims {__version__}")
@@ -62,7 +81,7 @@ def version() -> None:
 
 @app.command()
 def annotate(
-    inputs: List[str] = typer.Argument(..., help="Text files, record files (.jsonl, .json, .csv, .tsv, .parquet), "
+    inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Text files, record files (.jsonl, .json, .csv, .tsv, .parquet), "
                                                 "folders, or - for stdin. Paragraphs are separated by blank lines."),
     lang: str = typer.Option("auto", "--lang", "-l", help="kk, ru, or auto (language per sentence)."),
     format: str = typer.Option("conllu", "--format", "-f", help="conllu or json."),
@@ -124,7 +143,7 @@ def annotate(
 
 @app.command()
 def analyze(
-    inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, .json, .csv, .tsv, .parquet), folders, or - for stdin."),
+    inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Files (.txt, .jsonl, .json, .csv, .tsv, .parquet), folders, or - for stdin."),
     format: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
     nlp: bool = typer.Option(True, "--nlp/--no-nlp", help="Run the language pipelines (entities, tokens, root)."),
     explain: bool = typer.Option(False, "--explain",
@@ -161,7 +180,7 @@ def analyze(
 
 @app.command()
 def process(
-    inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, .json, .csv, .tsv, .parquet), folders, or - for stdin."),
+    inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Files (.txt, .jsonl, .json, .csv, .tsv, .parquet), folders, or - for stdin."),
     out: str = typer.Option("claims.jsonl", "--out", "-o",
                             help="Claims file: .jsonl (default), .csv or .parquet by extension; - for stdout."),
     db: Optional[Path] = typer.Option(Path("polclaims.db"), "--db",
@@ -260,7 +279,7 @@ def process(
 
 @evaluate_app.command("nlp")
 def evaluate_nlp(
-    gold: Path = typer.Argument(..., help="A UD treebank file (.conllu) with gold annotation.", exists=True, dir_okay=False),
+    gold: Path = typer.Argument(..., metavar="GOLD", help="A UD treebank file (.conllu) with gold annotation.", exists=True, dir_okay=False),
     lang: str = typer.Option(..., "--lang", "-l", help="kk or ru: which pipeline to score."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the system CoNLL-U here."),
     format: str = typer.Option("table", "--format", "-f", help="table or json."),

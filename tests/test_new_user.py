@@ -8,7 +8,6 @@ import io
 import json
 from pathlib import Path
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -139,7 +138,7 @@ def test_annotate_reads_folders_and_record_files_and_writes_entities(tmp_path):
 
 def _commands(cmd: click.Command, path: tuple = ()):
     yield path, cmd
-    if isinstance(cmd, click.Group):
+    if hasattr(cmd, "commands"):  # a group (typer's groups are not click.Group subclasses)
         for name, sub in cmd.commands.items():
             yield from _commands(sub, path + (name,))
 
@@ -147,7 +146,9 @@ def _commands(cmd: click.Command, path: tuple = ()):
 def test_help_everywhere_with_h_and_no_type_noise():
     res = runner.invoke(app, ["--version"])
     assert res.exit_code == 0 and res.stdout.startswith("polclaims ")
-    for path, _ in _commands(typer.main.get_command(app)):
+    paths = [p for p, _ in _commands(typer.main.get_command(app))]
+    assert ("process",) in paths and ("train", "topics") in paths and ("topics", "predict") in paths
+    for path in paths:
         res = runner.invoke(app, [*path, "-h"], terminal_width=100)
         assert res.exit_code == 0, (path, res.output)
         assert "Usage:" in res.stdout
