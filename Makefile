@@ -103,6 +103,8 @@ eval-nlp: install
 eval-claims: install
 	$(BIN)/polclaims evaluate claims $(SHARED)/gold/dev.gold.jsonl --out build/claims_scores_dev.json
 	$(BIN)/polclaims evaluate claims $(SHARED)/gold/seed.gold.jsonl --out build/claims_scores_seed.json
+	$(BIN)/python -m pipeline.report_claims build/claims_scores_dev.json build/claims_scores_seed.json \
+	  --save models/claims/final_fields.json --readme README.md
 
 clean:
 	rm -rf $(VENV) build out

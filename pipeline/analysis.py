@@ -5,20 +5,21 @@ its claims: every sentence, its exact offsets, its language, whether it is page 
 """
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from typing import Iterable
 
 from .records import Failure, Statement
 
 
-def analyze_statements(inputs: Iterable[str], run_nlp: bool = True) -> tuple[list[dict], list[Failure]]:
+def analyze_statements(inputs: Iterable[str], run_nlp: bool = True, read_options=None) -> tuple[list[dict], list[Failure]]:
     from .readers import read_statements
     from .segment import segment
 
     rows: list[dict] = []
     failures: list[Failure] = []
     todo: list[tuple[dict, str, str]] = []
-    for item in read_statements(list(inputs)):
+    for item in read_statements(list(inputs), read_options):
         if isinstance(item, Failure):
             failures.append(item)
             continue
@@ -66,7 +67,8 @@ def print_analysis(rows: list[dict], failures: list[Failure], fmt: str) -> None:
               + ", ".join(f"{k} {v}" for k, v in sorted(by_lang.items()))
               + f", boilerplate {bp}; {len(failures)} failed record(s)")
         for f in failures:
-            print(f"FAILED {f.record_id}: {f.reason}")
+            where = f" at {f.origin}" if f.origin and f.origin != f.record_id else ""
+            print(f"FAILED {f.record_id}{where}: {f.reason}", file=sys.stderr)
     else:
         out = rows + [{"failed": f.record_id, "reason": f.reason, "origin": f.origin} for f in failures]
         write_records(out, fmt, list(rows[0].keys()) + ["failed", "reason", "origin"] if rows else None)

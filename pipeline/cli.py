@@ -11,13 +11,52 @@ import typer
 
 from . import __version__
 
+# Plain help (click's layout): paragraphs re-wrapped to the terminal, no `<bool>` type column for
+# flags, `-h` as well as `--help` everywhere (sub-commands inherit the context settings).
+HELP_SETTINGS = {"context_settings": {"help_option_names": ["-h", "--help"], "max_content_width": 100},
+                 "rich_markup_mode": None}
+
+
+def _argument_types_from_metavar() -> None:
+    """typer writes an argument's Python type after it in help (`INPUT <list[str]>`); an argument
+    given a metavar shows just that, as options with a metavar already do."""
+    try:
+        from typer.core import TyperArgument
+
+        plain = TyperArgument.display_type_rich
+    except (ImportError, AttributeError):  # another typer: keep its help as it is
+        return
+
+    def display_type(self, ctx):
+        return None if self.metavar is not None else plain(self, ctx)
+
+    TyperArgument.display_type_rich = display_type
+
+
+_argument_types_from_metavar()
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"polclaims {__version__}")
+        raise typer.Exit()
+
+
 app = typer.Typer(
     help="polclaims: policy claims from Kazakh and Russian statements of officials.\n\n"
-         "Start with `polclaims analyze FILE` to see how a statement is segmented and analysed, "
-         "or `polclaims annotate FILE` for CoNLL-U / JSON output of the language pipelines.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-evaluate_app = typer.Typer(help="Score the pipelines against gold data.", no_args_is_help=True)
-train_app = typer.Typer(help="Train models: the Kazakh pipeline, topic classifiers on your labels, the claim extractor.", no_args_is_help=True)
+         "Start with `polclaims process FILE` to extract claims and `polclaims query` to find them; "
+         "`polclaims analyze FILE` shows how a statement is segmented and analysed, "
+         "`polclaims annotate FILE` gives CoNLL-U / JSON output of the language pipelines.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, **HELP_SETTINGS)
+evaluate_app = typer.Typer(help="Score the pipelines against gold data.", no_args_is_help=True, **HELP_SETTINGS)
+train_app = typer.Typer(help="Train models: the Kazakh pipeline, topic classifiers on your labels, the claim extractor.",
+                        no_args_is_help=True, **HELP_SETTINGS)
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", "-V", callback=_version_callback, is_eager=True,
+                                       help="Print the polclaims version and exit.")) -> None:
+    """polclaims: policy claims from Kazakh and Russian statements of officials."""
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(train_app, name="train")
 
@@ -28,15 +67,6 @@ FORMATS_TABLE = ("table", "json", "jsonl", "csv")
 def _quiet_libraries() -> None:
     for name in ("stanza", "datasets", "urllib3", "filelock"):
         logging.getLogger(name).setLevel(logging.WARNING)
-
-
-def _read_input(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    p = Path(path)
-    if not p.is_file():
-        raise typer.BadParameter(f"no such file: {path}", param_hint="INPUT")
-    return p.read_text(encoding="utf-8")
 
 
 @app.command()
@@ -51,58 +81,98 @@ def version() -> None:
 
 @app.command()
 def annotate(
-    input: str = typer.Argument(..., help="A text file, or - for stdin. Paragraphs are separated by blank lines."),
+    inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Text files, record files (.jsonl, .json, .csv, .tsv, .parquet), "
+                                                "folders, or - for stdin. Paragraphs are separated by blank lines."),
     lang: str = typer.Option("auto", "--lang", "-l", help="kk, ru, or auto (language per sentence)."),
     format: str = typer.Option("conllu", "--format", "-f", help="conllu or json."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="Encoding of the inputs (default UTF-8), e.g. cp1251."),
 ) -> None:
     """Tokenize, split sentences, tag, lemmatize, parse and find entities; print CoNLL-U or JSON.
 
-    CoNLL-U output is scorable by the CoNLL 2018 evaluation (`udtools.udeval`); each sentence
-    carries `# lang` and its character offsets in the input (`# char_start`, `# char_end`).
+    Inputs are read as by `process`: a .txt file is one text, a record file gives the `text` of
+    each record, a folder all such files. CoNLL-U output is scorable by the CoNLL 2018 evaluation
+    (`udtools.udeval`); each statement starts with `# newdoc id = <its id>`, each sentence carries
+    `# lang` and its character offsets in the statement's text (`# char_start`, `# char_end`), and
+    named entities are in MISC (`NER=B-PER`). JSON adds `statement_id` to each sentence.
     """
     from .annotate import annotate as run_annotate, chunk_to_json
     from .conllu import sentence_to_conllu
+    from .readers import ReadOptions, read_statements
+    from .records import Failure
 
     _quiet_libraries()
     if format not in FORMATS_ANNOTATE:
         raise typer.BadParameter(f"use one of {', '.join(FORMATS_ANNOTATE)}", param_hint="--format")
     if lang not in ("auto", "kk", "ru"):
         raise typer.BadParameter("use kk, ru or auto", param_hint="--lang")
-    text = _read_input(input)
-    chunks = run_annotate(text, lang)
+    failures, out, n, done = [], [], 0, 0
+    for item in read_statements(inputs, ReadOptions(encoding=encoding)):
+        if isinstance(item, Failure):
+            failures.append(item)
+            continue
+        done += 1
+        text = item.text
+        chunks = run_annotate(text, lang)
+        if format == "json":
+            out.extend({"statement_id": item.id, **s} for c in chunks for s in chunk_to_json(text, c))
+            continue
+        newdoc = f"# newdoc id = {item.id}"
+        for c in chunks:
+            for sent in c.doc.sents:
+                toks = [t for t in sent if not t.is_space]
+                if not toks:
+                    continue
+                n += 1
+                block = sentence_to_conllu(sent, f"s{n}")
+                start = c.start + toks[0].idx
+                end = c.start + toks[-1].idx + len(toks[-1].text)
+                lines = block.split("\n")
+                lines.insert(1, f"# lang = {c.lang}\n# char_start = {start}\n# char_end = {end}")
+                if newdoc:  # on the statement's first sentence
+                    lines.insert(0, newdoc)
+                    newdoc = ""
+                sys.stdout.write("\n".join(lines) + "\n")
     if format == "json":
-        out = [s for c in chunks for s in chunk_to_json(text, c)]
         typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
-        return
-    n = 0
-    for c in chunks:
-        for sent in c.doc.sents:
-            toks = [t for t in sent if not t.is_space]
-            if not toks:
-                continue
-            n += 1
-            block = sentence_to_conllu(sent, f"s{n}")
-            start = c.start + toks[0].idx
-            end = c.start + toks[-1].idx + len(toks[-1].text)
-            lines = block.split("\n")
-            lines.insert(1, f"# lang = {c.lang}\n# char_start = {start}\n# char_end = {end}")
-            sys.stdout.write("\n".join(lines) + "\n")
+    for f in failures:
+        where = f" at {f.origin}" if f.origin and f.origin != f.record_id else ""
+        typer.echo(f"FAILED {f.record_id}{where}: {f.reason}", err=True)
+    if failures and not done:
+        raise typer.Exit(1)
 
 
 @app.command()
 def analyze(
-    inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, .csv, .parquet), directories, or - for stdin."),
+    inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Files (.txt, .jsonl, .json, .csv, .tsv, .parquet), folders, or - for stdin."),
     format: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
     nlp: bool = typer.Option(True, "--nlp/--no-nlp", help="Run the language pipelines (entities, tokens, root)."),
+    explain: bool = typer.Option(False, "--explain",
+                                 help="List every claim candidate of each sentence, the rule that proposed it, the "
+                                      "model's scores, and why it was kept or dropped."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="Encoding of the inputs (default UTF-8), e.g. cp1251."),
 ) -> None:
     """Show how statements are read and segmented: paragraphs, sentences with offsets,
-    language per sentence, boilerplate, and what the language pipelines see in each sentence."""
+    language per sentence, boilerplate, and what the language pipelines see in each sentence.
+
+    With --explain: why a sentence gave a claim or none (candidates, scores, verdicts).
+    """
     from .analysis import analyze_statements, print_analysis
+    from .readers import ReadOptions
 
     _quiet_libraries()
     if format not in FORMATS_TABLE:
         raise typer.BadParameter(f"use one of {', '.join(FORMATS_TABLE)}", param_hint="--format")
-    rows, failures = analyze_statements(inputs, run_nlp=nlp)
+    if explain:
+        from .explain import explain_statements, print_explanation
+
+        rows, failures = explain_statements(inputs, ReadOptions(encoding=encoding))
+        print_explanation(rows, failures, format)
+        for f in failures:
+            typer.echo(f"FAILED {f.record_id}: {f.reason}", err=True)
+        if failures and not rows:
+            raise typer.Exit(1)
+        return
+    rows, failures = analyze_statements(inputs, run_nlp=nlp, read_options=ReadOptions(encoding=encoding))
     print_analysis(rows, failures, format)
     if failures and not rows:
         raise typer.Exit(1)
@@ -110,7 +180,7 @@ def analyze(
 
 @app.command()
 def process(
-    inputs: List[str] = typer.Argument(..., help="Files (.txt, .jsonl, .csv, .parquet), directories, or - for stdin."),
+    inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Files (.txt, .jsonl, .json, .csv, .tsv, .parquet), folders, or - for stdin."),
     out: str = typer.Option("claims.jsonl", "--out", "-o",
                             help="Claims file: .jsonl (default), .csv or .parquet by extension; - for stdout."),
     db: Optional[Path] = typer.Option(Path("polclaims.db"), "--db",
@@ -130,6 +200,12 @@ def process(
                                         help="Topic model folder for claims and statements (default: configs/topics.toml)."),
     claims_model: Optional[str] = typer.Option(None, "--claims-model",
                                                help="Claim extractor folder from `polclaims train claims` (default: configs/claims/model.toml)."),
+    id_col: str = typer.Option("id", "--id-col", help="Column (CSV/TSV/Parquet) or key (JSON) holding the record's id."),
+    text_col: str = typer.Option("text", "--text-col", help="Column or key holding the statement's text."),
+    id_prefix: str = typer.Option("", "--id-prefix",
+                                  help="Put before every id read, e.g. 'akorda:' to keep two sites' ids apart in one store."),
+    encoding: Optional[str] = typer.Option(None, "--encoding",
+                                           help="Encoding of the input files and stdin (default UTF-8), e.g. cp1251."),
 ) -> None:
     """Extract policy claims (commitments, obligations, decisions) from statements.
 
@@ -139,12 +215,28 @@ def process(
     Statements already stored with the same text and pipeline version are skipped (their stored
     claims are written again), so a re-run after a crash finishes the rest; --force re-does all.
 
+    Failures (with the record's file:line or row) and warnings go to stderr, the summary to
+    stdout (to stderr with --out -).
+
     Example: polclaims process data/samples/decentralization-statement.txt --out claims.jsonl
     """
+    from .claims.writer import check_out_path
     from .processing import default_workers, run_process
+    from .readers import ReadOptions
 
     _quiet_libraries()
+    import codecs
     import os
+
+    try:
+        check_out_path(out)
+        if encoding:
+            codecs.lookup(encoding)
+    except (ValueError, LookupError) as exc:
+        msg = str(exc) if isinstance(exc, ValueError) else f"--encoding: unknown encoding {encoding!r}"
+        typer.echo(f"error: {msg}", err=True)
+        raise typer.Exit(2)
+    read_options = ReadOptions(id_col=id_col, text_col=text_col, id_prefix=id_prefix, encoding=encoding)
 
     previous = os.environ.get("POLCLAIMS_TOPIC_MODEL")
     previous_claims = os.environ.get("POLCLAIMS_CLAIMS_MODEL")
@@ -169,7 +261,8 @@ def process(
         os.environ["POLCLAIMS_TOPIC_MODEL"] = str(Path(model).expanduser().resolve())  # workers inherit it
     try:
         summary = run_process(inputs, out, None if no_db else db, chunk_size=chunk_size, progress=progress,
-                              workers=workers or default_workers(), force=force, engine=engine, address=address)
+                              workers=workers or default_workers(), force=force, engine=engine, address=address,
+                              read_options=read_options)
     finally:  # leave the environment as it was (matters when polclaims runs inside a program)
         for name, value in (("POLCLAIMS_TOPIC_MODEL", previous), ("POLCLAIMS_CLAIMS_MODEL", previous_claims)):
             if value is None:
@@ -177,13 +270,16 @@ def process(
             else:
                 os.environ[name] = value
     typer.echo(summary.render(), err=out == "-")
+    problems = summary.problems()
+    if problems:
+        typer.echo(problems, err=True)
     if summary.statements == 0 and summary.failures:
         raise typer.Exit(1)
 
 
 @evaluate_app.command("nlp")
 def evaluate_nlp(
-    gold: Path = typer.Argument(..., help="A UD treebank file (.conllu) with gold annotation.", exists=True, dir_okay=False),
+    gold: Path = typer.Argument(..., metavar="GOLD", help="A UD treebank file (.conllu) with gold annotation.", exists=True, dir_okay=False),
     lang: str = typer.Option(..., "--lang", "-l", help="kk or ru: which pipeline to score."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write the system CoNLL-U here."),
     format: str = typer.Option("table", "--format", "-f", help="table or json."),

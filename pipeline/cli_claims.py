@@ -28,7 +28,7 @@ def _gold_records(paths: List[Path]) -> list[dict]:
 
 
 def train_claims(
-    gold: Optional[List[Path]] = typer.Argument(None, exists=True, dir_okay=False,
+    gold: Optional[List[Path]] = typer.Argument(None, metavar="GOLD", exists=True, dir_okay=False,
                                                 help="Gold claim files (claims-guideline JSONL) to train on instead of the "
                                                      "claims corpus data/claims/ (its texts come from ../shared/data)."),
     out: Path = typer.Option(Path("models/claims"), "--out", "-o", help="Model folder to write."),

@@ -11,7 +11,8 @@ from typing import List, Optional
 import typer
 
 topics_app = typer.Typer(help="Policy topics of statements (CAP major topics, or your own model's labels).",
-                         no_args_is_help=True)
+                         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+                         rich_markup_mode=None, no_args_is_help=True)
 
 PREDICT_FORMATS = ("jsonl", "json", "csv", "table")
 
@@ -28,7 +29,7 @@ def _model_or_exit(model: Optional[str]):
 
 @topics_app.command("predict")
 def predict(
-    inputs: list[str] = typer.Argument(..., help="Files (.txt, .jsonl, .csv, .parquet), directories, or - for stdin."),
+    inputs: list[str] = typer.Argument(..., metavar="INPUT", help="Files (.txt, .jsonl, .json, .csv, .tsv, .parquet), folders, or - for stdin."),
     out: str = typer.Option("-", "--out", "-o", help="Output file (.jsonl, .json or .csv by extension); - for stdout."),
     format: Optional[str] = typer.Option(None, "--format", "-f",
                                          help="jsonl, json, csv or table (default: from --out, else jsonl)."),
@@ -102,7 +103,8 @@ def predict(
         if stream is not sys.stdout:
             stream.close()
     for f in failures:
-        typer.echo(f"FAILED {f.record_id}: {f.reason}", err=True)
+        where = f" at {f.origin}" if f.origin and f.origin != f.record_id else ""
+        typer.echo(f"FAILED {f.record_id}{where}: {f.reason}", err=True)
     typer.echo(f"{n} record(s) classified with model {m.name}, {len(failures)} failed"
                + ("" if out == "-" else f"; written to {out}"), err=True)
     if n == 0 and failures:
@@ -110,7 +112,7 @@ def predict(
 
 
 def train_topics(
-    data: str = typer.Argument(..., help="Labelled data: .jsonl, .csv, .tsv, .parquet, a folder saved with "
+    data: str = typer.Argument(..., metavar="DATA", help="Labelled data: .jsonl, .csv, .tsv, .parquet, a folder saved with "
                                          "datasets' save_to_disk, or a dataset name `datasets` can load."),
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write (e.g. models/my_topics)."),
     text_col: str = typer.Option("text", "--text-col", help="Column with the text."),
@@ -118,7 +120,7 @@ def train_topics(
     group_col: Optional[str] = typer.Option(None, "--group-col",
                                             help="Rows sharing this value stay in one CV fold (e.g. a translated pair)."),
     lang_col: Optional[str] = typer.Option(None, "--lang-col", help="Report scores per value of this column too."),
-    by_col: Optional[List[str]] = typer.Option(None, "--by-col",
+    by_col: Optional[List[str]] = typer.Option(None, "--by-col", metavar="COLUMN",
                                                help="Also report CV scores per value of this column (repeatable), "
                                                     "e.g. annotation round or source."),
     folds: Optional[int] = typer.Option(None, "--folds", "-k", min=2, help="Cross-validation folds (default configs/topics.toml)."),
@@ -185,7 +187,7 @@ def _gold_table(res: dict) -> str:
 
 
 def evaluate_topics_command(
-    gold: Path = typer.Argument(..., exists=True, dir_okay=False,
+    gold: Path = typer.Argument(..., metavar="GOLD", exists=True, dir_okay=False,
                                 help="Gold JSONL (claims guideline): items with `text`, `lang`, `topic`."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model folder (default: the configured one)."),
     format: str = typer.Option("table", "--format", "-f", help="table or json."),

@@ -51,8 +51,23 @@ def _clean(value: str) -> str:
     return value if value.strip() else "_"
 
 
+def _misc(*parts: str) -> str:
+    """A MISC column from its attribute=value parts ("_" when none)."""
+    kept = [p for p in parts if p and p != "_"]
+    return "|".join(kept) or "_"
+
+
+def _ner(t) -> str:
+    """The token's named-entity tag for MISC (`NER=B-PER`, `NER=I-LOC`); "" outside entities, so
+    MISC stays "_" there (the CoNLL-U convention for an empty column)."""
+    if not t.ent_type_:
+        return ""
+    return f"NER={'B' if t.ent_iob_ == 'B' else 'I'}-{t.ent_type_}"
+
+
 def sentence_to_conllu(sent: Span, sent_id: str | None = None) -> str:
-    """One sentence block. Whitespace tokens are dropped; split surface tokens get a range line."""
+    """One sentence block. Whitespace tokens are dropped; split surface tokens get a range line.
+    Named entities go into MISC as `NER=B-<label>` / `NER=I-<label>` (BIO tags on words)."""
     toks = [t for t in sent if not t.is_space]
     if not toks:
         return ""
@@ -92,7 +107,7 @@ def sentence_to_conllu(sent: Span, sent_id: str | None = None) -> str:
                 dep = "root" if head == 0 else (w.dep_ or "dep")
             else:  # no parser: a flat tree keeps the file valid CoNLL-U
                 head, dep = (0, "root") if ids[w.i] == 1 else (1, "dep")
-            misc = misc_space if len(group) == 1 else "_"
+            misc = _misc(misc_space if len(group) == 1 else "_", _ner(w))
             feats = format_feats(parse_feats(str(w.morph)))
             lines.append("\t".join([
                 str(ids[w.i]), _clean(form), _clean(w.lemma_), w.pos_ or "X", _clean(w.tag_),

@@ -729,7 +729,7 @@ def _jsonable(result: Mapping[str, Any], errors: bool) -> str:
 
 
 def evaluate_claims_command(
-    gold: Annotated[Path, typer.Argument(help="Gold JSONL (see ../shared/docs/claims-guideline.md).",
+    gold: Annotated[Path, typer.Argument(metavar="GOLD", help="Gold JSONL: one item per line, its text and its gold claims (claim fields as in docs/claim-record.md).",
                                          exists=True, dir_okay=False)],
     format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     errors: Annotated[bool, typer.Option("--errors", help="Also list false positives/negatives, "

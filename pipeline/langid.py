@@ -36,11 +36,13 @@ LANGS = ("kk", "ru")
 
 # Letters that scrapers and keyboards substitute for Kazakh ones inside Cyrillic words
 # ("бөлiгi" with a Latin i, "ə" for "ә").
-_LOOKALIKES = str.maketrans({"i": "і", "I": "І", "ə": "ә", "Ə": "Ә", "ɵ": "ө", "Ɵ": "Ө"})
+# Latin letters typed for Kazakh ones (one to one, so offsets stay): i/І, h/һ, the schwa and
+# barred o of Latin-script Kazakh for ә/ө.
+_LOOKALIKES = str.maketrans({"i": "і", "I": "І", "h": "һ", "ə": "ә", "Ə": "Ә", "ɵ": "ө", "Ɵ": "Ө"})
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-‐'’][^\W\d_]+)*")
 _CYR = re.compile(r"[\u0400-\u04FF]")
-_LAT = re.compile(r"[A-Za-z\u00C0-\u024F]")
+_LAT = re.compile(r"[A-Za-z\u00C0-\u024F\u0259\u018F\u0275\u019F]")  # with ə Ə ɵ Ɵ (IPA block) of the map above
 # opening/closing quote characters that bracket a quoted name
 _OPEN_Q = "«„“"
 _CLOSE_Q = "»“”"

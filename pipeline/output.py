@@ -7,9 +7,8 @@ import sys
 from typing import Any, Sequence, TextIO
 
 
-# short values that must not be folded mid-word in a table
-MIN_WIDTHS = {"date": 10, "lang": 4, "type": 10, "polarity": 11, "tense": 7, "kk_type": 10, "ru_type": 10,
-              "topic": 21}
+# No per-column minimum widths: with them rich cannot shrink a table that is too wide and cuts
+# off its last columns; without them a narrow terminal folds long words, but every column shows.
 
 
 def _cell(value: Any) -> str:
@@ -44,9 +43,11 @@ def write_records(rows: Sequence[dict], fmt: str, columns: Sequence[str] | None 
         widths = widths or {}
         table = Table(title=title, show_lines=False, expand=False)
         for c in columns:
-            table.add_column(c, overflow="fold", max_width=widths.get(c), min_width=MIN_WIDTHS.get(c))
+            table.add_column(c, overflow="fold", max_width=widths.get(c))
         for r in rows:
             table.add_row(*[_cell(r.get(c)) for c in columns])
-        Console(file=stream, width=max(120, Console().width)).print(table)
+        # a terminal: its own width (cells fold); a file or pipe: wide enough for the default columns
+        tty = getattr(stream, "isatty", lambda: False)()
+        Console(file=stream, width=max(100, Console().width) if tty else 200).print(table)
     else:
         raise ValueError(f"unknown format {fmt!r}")

@@ -25,6 +25,7 @@ from .claims.writer import ClaimWriter
 from .memory import fix_mmap_threshold, release_free_memory
 from .readers import read_statements
 from .records import Failure, Statement
+from .store import normalize_date
 
 log = logging.getLogger("polclaims.process")
 
@@ -40,6 +41,7 @@ class Summary:
     by_type_lang: Counter = field(default_factory=Counter)
     topics: Counter = field(default_factory=Counter)  # statements per topic
     failures: list = field(default_factory=list)
+    bad_dates: list = field(default_factory=list)  # (statement id, date as written) that does not parse
     seconds: float = 0.0
     out: str = ""
     db: str | None = None
@@ -58,11 +60,25 @@ class Summary:
         if self.topics:
             lines.append("statements by topic: " + ", ".join(f"{t} {n}" for t, n in self.topics.most_common(8))
                          + (f", ... ({len(self.topics)} topics)" if len(self.topics) > 8 else ""))
-        for f in self.failures[:20]:
-            lines.append(f"FAILED {f.record_id} ({f.stage}): {f.reason}")
-        if len(self.failures) > 20:
-            lines.append(f"... and {len(self.failures) - 20} more failures (see the store's failures table)")
+        if self.bad_dates:
+            lines.append(f"{len(self.bad_dates)} statement(s) with a date that does not parse (see stderr)")
         lines.append(f"claims written to {self.out}" + (f"; store: {self.db}" if self.db else ""))
+        return "\n".join(lines)
+
+    def problems(self, limit: int = 20) -> str:
+        """What went wrong, for stderr: one FAILED line per failure (the record's file:line or row
+        where it has one) and the dates `--from`/`--to` cannot use."""
+        lines = []
+        for f in self.failures[:limit]:
+            where = f" at {f.origin}" if f.origin and f.origin != f.record_id else ""
+            lines.append(f"FAILED {f.record_id} ({f.stage}){where}: {f.reason}")
+        if len(self.failures) > limit:
+            lines.append(f"... and {len(self.failures) - limit} more failures (see the store's failures table)")
+        if self.bad_dates:
+            shown = ", ".join(f"{sid} ({date!r})" for sid, date in self.bad_dates[:5])
+            more = f" and {len(self.bad_dates) - 5} more" if len(self.bad_dates) > 5 else ""
+            lines.append(f"WARNING {len(self.bad_dates)} statement(s) with a date that is not YYYY-MM-DD or "
+                         f"DD.MM.YYYY: {shown}{more}; stored as written, but --from/--to will not find them")
         return "\n".join(lines)
 
 
@@ -75,6 +91,10 @@ def _worker_init() -> None:
     logging.getLogger("stanza").setLevel(logging.WARNING)
     get_pipeline("kk")
     get_pipeline("ru")
+
+
+def _worker_ready() -> None:
+    """A no-op task: it runs once a worker's initializer (model loading) is done."""
 
 
 def _worker_run(chunk: list) -> list[StatementResult]:
@@ -100,6 +120,9 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
     ctx = mp.get_context("spawn")  # no fork after threads: PyTorch and BLAS start their own
     state["workers"] = workers
     with ctx.Pool(workers, initializer=_worker_init) as pool:
+        t_load = time.perf_counter()
+        pool.apply(_worker_ready)  # the workers load their models side by side: wait for them once
+        state["load_seconds"] = time.perf_counter() - t_load
         pending: deque = deque()
         for chunk in itertools.chain(head, chunks):
             pending.append(pool.apply_async(_worker_run, (chunk,)))
@@ -110,22 +133,54 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
 
 
 # ---- the run ---------------------------------------------------------------------------------
+class Progress:
+    """A tqdm bar whose rate and ETA leave out model loading: the first statements wait seconds
+    for the models, and counting that time would promise a run far longer than it will be."""
+
+    def __init__(self, total: int | None):
+        from tqdm import tqdm
+
+        # smoothing=0: the rate is statements done / time spent processing, not a short-term average
+        self.bar = tqdm(desc="statements", unit="st", file=sys.stderr, dynamic_ncols=True, total=total,
+                        smoothing=0)
+        self.excluded = 0.0
+
+    def exclude(self, seconds: float) -> None:
+        """Leave `seconds` in all (model loading so far) out of the elapsed time."""
+        if seconds > self.excluded:
+            self.bar.start_t += seconds - self.excluded
+            self.excluded = seconds
+
+    def update(self, n: int = 1, **postfix) -> None:
+        self.bar.update(n)
+        if postfix:
+            self.bar.set_postfix(refresh=False, **postfix)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _load_seconds(state: dict) -> float:
+    """Model loading so far: in this process (one worker) or waiting for the workers' (several)."""
+    from .nlp import LOAD_SECONDS
+
+    return sum(LOAD_SECONDS.values()) + state.get("load_seconds", 0.0)
+
+
 def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 32,
                 progress: bool | None = None, workers: int = 1, force: bool = False,
                 engine: str = "local", address: str | None = None,
-                log_every: float = 30.0) -> Summary:
+                log_every: float = 30.0, read_options=None) -> Summary:
     t0 = time.perf_counter()
     summary = Summary(out=out, db=str(db) if db else None, workers=workers)
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
     if show:
-        from tqdm import tqdm
-
         from .readers import count_records
 
         # a quick count of the records gives the bar a total, hence an ETA (None for stdin)
-        bar = tqdm(desc="statements", unit="st", file=sys.stderr, dynamic_ncols=True,
-                   total=count_records(inputs))
+        bar = Progress(count_records(inputs))
+    loaded_before = _load_seconds({})  # models this process loaded for an earlier run stay loaded
     from .topics.assign import check_model
 
     check_model()  # a missing --model fails here, before any work; a missing default warns once
@@ -140,7 +195,7 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
     counter = itertools.count()
 
     def todo() -> Iterator[Statement | Failure]:
-        for item in read_statements(inputs):
+        for item in read_statements(inputs, read_options):
             n = next(counter)
             if (store is not None and not force and isinstance(item, Statement)
                     and store.has_current(item.id, content_hash(item), version)):
@@ -181,12 +236,14 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
                 else:
                     summary.statements += 1
                     summary.skipped += res.skipped
+                    if res.statement.date and normalize_date(res.statement.date) is None:
+                        summary.bad_dates.append((res.statement.id, res.statement.date))
                     summary.sentences += len(res.sentences)
                     summary.boilerplate += sum(1 for s in res.sentences if s.boilerplate)
                     if res.topic:
                         summary.topics[res.topic] += 1
                     for c in res.claims:
-                        writer.write(c)
+                        writer.write(c, res.statement)
                         summary.claims += 1
                         summary.by_type_lang[(c.type, c.lang)] += 1
                         if c.aligned_to and c.lang == "kk":
@@ -199,9 +256,8 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
                 if done % chunk_size == 0 and run_state["workers"] > 1:
                     release_free_memory()  # this process unpickles every worker's results
                 if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(claims=summary.claims, failed=len(summary.failures),
-                                    skipped=summary.skipped, refresh=False)
+                    bar.exclude(_load_seconds(run_state) - loaded_before)
+                    bar.update(1, claims=summary.claims, failed=len(summary.failures), skipped=summary.skipped)
                 elif time.perf_counter() - last_log >= log_every:
                     rate = done / (time.perf_counter() - t0)
                     log.warning("processed %d statements (%.1f/s), %d claims, %d skipped, %d failed",

@@ -13,20 +13,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .records import ACTOR_KINDS, CLAIM_TYPES, POLARITIES, TENSES
+from .records import ACTOR_KINDS, CLAIM_RECORD_COLUMNS, CLAIM_TYPES, POLARITIES, STATEMENT_META, TENSES
 from .store import CLAIM_COLUMNS, JSON_COLUMNS, ClaimStore
 
 LANGS = ("kk", "ru")
-STATEMENT_META = ("speaker", "date", "source", "url", "title")
 
-# Output columns of a plain query: the claim, then the statement it came from.
-COLUMNS = (
-    "claim_id", "statement_id", "speaker", "date", "lang", "type", "predicate", "predicate_lemma",
-    "actor", "actor_kind", "target", "polarity", "tense", "quantities", "has_quantity", "topic",
-    "sentence", "char_start", "char_end", "predicate_start", "predicate_end", "entities", "topics",
-    "aligned_to", "confidence", "sentence_index", "pipeline_version", "model_versions",
-    "source", "url", "title",
-)
+# Output columns of a plain query: the claim record `process --out` writes too.
+COLUMNS = CLAIM_RECORD_COLUMNS
 _PAIRED = ("claim_id", "statement_id", "type", "predicate", "predicate_lemma", "actor",
            "actor_kind", "target", "polarity", "tense", "quantities", "has_quantity", "topic",
            "sentence", "char_start", "char_end", "predicate_start", "predicate_end", "entities",
@@ -100,6 +93,30 @@ def _check_search(conn: sqlite3.Connection, search: str) -> None:
             'punctuation in double quotes ("Қасым-Жомарт"), combine with OR / NOT') from None
 
 
+def topic_labels(conn: sqlite3.Connection | None = None) -> list[str]:
+    """Topic codes a query can ask for: the labels of the configured topic model (from its card,
+    without loading it) and every topic stored claims carry (a store built with `--model other`)."""
+    from .topics.model import resolve_model_path
+
+    labels: set[str] = set()
+    try:
+        card = json.loads((resolve_model_path() / "card.json").read_text(encoding="utf-8"))
+        labels.update(str(x) for x in card.get("labels") or [])
+    except (OSError, ValueError):
+        pass
+    if conn is not None:
+        labels.update(r[0] for r in conn.execute("SELECT DISTINCT topic FROM claims WHERE topic IS NOT NULL"))
+    return sorted(labels)
+
+
+def _check_topics(conn: sqlite3.Connection, topics: list[str]) -> None:
+    known = topic_labels(conn)
+    bad = [t for t in topics if t not in known]
+    if bad and known:
+        raise ValueError(f"--topic: {', '.join(repr(b) for b in bad)} is not a topic of the topic model "
+                         f"or of this store; use one of {', '.join(known)}")
+
+
 def query_claims(
     store_path: str | Path | ClaimStore,
     *,
@@ -119,7 +136,8 @@ def query_claims(
     statement_id: Values = None,
     aligned: bool = False,
     limit: int | None = None,
-) -> list[dict[str, Any]]:
+    count: bool = False,
+) -> list[dict[str, Any]] | int:
     """Claims matching every given filter, ordered by statement, then position in it.
 
     Each filter takes one value or a list of values (any of them matches). `actor` and
@@ -130,6 +148,10 @@ def query_claims(
     `aligned=True` returns only Kazakh claims that have an `aligned_to`, each beside its Russian
     twin (`kk_predicate`, `ru_predicate`, `kk_sentence`, `ru_sentence`, ...); the filters apply
     to the Kazakh claim, except `search`, which may match either sentence.
+
+    `count=True` returns how many claims match in all (`limit` ignored): what `--limit` reports.
+    A `topic` that is neither a label of the topic model nor a topic of any stored claim is a
+    ValueError listing the labels (a typo would otherwise be an empty result).
 
     Raises ValueError for a bad filter value (message names the option and allowed values),
     FileNotFoundError for a missing store, `store.StoreError` for a file that is not one.
@@ -217,14 +239,21 @@ def query_claims(
         order = " ORDER BY c.statement_id, c.char_start, c.predicate_start, c.claim_id"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += order
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
+    if count:
+        sql = f"SELECT count(*) FROM ({sql})"
+    else:
+        sql += order
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
 
-    def run(store: ClaimStore) -> list[dict[str, Any]]:
+    def run(store: ClaimStore) -> list[dict[str, Any]] | int:
+        if topics:
+            _check_topics(store.conn, topics)
         if search:
             _check_search(store.conn, search)
+        if count:
+            return int(store.conn.execute(sql, params).fetchone()[0])
         rows = store.conn.execute(sql, params).fetchall()
         return [_decode(dict(r), aligned) for r in rows]
 

@@ -7,26 +7,39 @@ id) must not stop a batch, and nothing may be dropped silently; every problem is
 the record (id, or file:line / file:row N) and a reason. Exceptions are left for programming
 errors.
 
-Supported inputs:
-  * `.txt`: one statement per file; id = file name without extension (relative path without
-    extension when two files of the batch share a name);
-  * `.jsonl`, `.csv`, `.parquet`: one record per line/row with `id`, `text` and optional
+Supported inputs (the same set `train topics` reads):
+  * `.txt`: one statement per file; id = its path inside the folder given, without extension
+    ("2019/speech-12"), or its name without extension for a file given directly (the path as
+    given when two such files share a name) -- stable whatever else is in the batch;
+  * `.jsonl`, `.json` (JSON lines or one array of records), `.csv`, `.tsv`, `.parquet`: one record
+    per line/row with `id`, `text` (other names: `ReadOptions.id_col`/`text_col`) and optional
     `speaker`, `date`, `source`, `url`, `title`, `parallel_id` (other columns are ignored);
-  * a folder: its supported files, recursively, in path order (other files are skipped and
-    logged; hidden files are ignored);
+  * a folder: its supported files, recursively, in path order (other files are skipped with a
+    notice each, on the `polclaims.readers` logger; hidden files are ignored);
   * `-`: stdin, JSONL when every non-empty line (of the first 1000) starts with "{", otherwise
-    one raw-text statement with id "stdin".
+    one raw-text statement with id "stdin-<first 12 hex digits of the text's SHA-1>" (two
+    different texts piped into one store do not replace each other).
+
+Text is read as UTF-8 unless `ReadOptions.encoding` says otherwise; a file that is not UTF-8
+fails with the reason, and with the hint to use `--encoding cp1251` when it reads as Cyrillic
+in that encoding (the common case for Russian sites). HTML character references left by
+scrapers (`&quot;`, `&gt;`, `&#1178;`) are decoded on reading (configs/process.toml [input]
+`unescape_html`), so offsets refer to the decoded text.
 """
 from __future__ import annotations
 
 import csv
 import datetime as _dt
+import hashlib
+import html
 import itertools
 import json
 import logging
 import math
 import os
+import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -37,7 +50,7 @@ from pipeline.records import STATEMENT_FIELDS, Failure, Statement
 
 log = logging.getLogger("polclaims.readers")
 
-SUPPORTED = (".txt", ".jsonl", ".csv", ".parquet")
+SUPPORTED = (".txt", ".jsonl", ".json", ".csv", ".tsv", ".parquet")
 OPTIONAL_FIELDS = tuple(f for f in STATEMENT_FIELDS if f not in ("id", "text"))
 STDIN_SNIFF_LINES = 1000
 
@@ -78,22 +91,78 @@ def to_str(value: Any) -> str | None:
     return str(value)
 
 
-class _Batch:
-    """State shared by all inputs of one `read_statements` call: ids seen so far."""
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read the inputs: `process --id-col/--text-col/--id-prefix/--encoding`."""
 
-    def __init__(self) -> None:
+    id_col: str = "id"
+    text_col: str = "text"
+    id_prefix: str = ""          # put before every id (keeps two sites' "1", "2", ... apart in one store)
+    encoding: str | None = None  # None: UTF-8 (a BOM is skipped)
+    unescape_html: bool | None = None  # None: configs/process.toml [input] unescape_html (default on)
+
+    @property
+    def codec(self) -> str:
+        return self.encoding or "utf-8-sig"
+
+    @property
+    def is_utf8(self) -> bool:
+        return self.encoding is None or self.encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+
+
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def unescape_entities(text: str) -> str:
+    """HTML character references as the characters they stand for ("&quot;" -> '"'); only
+    complete references ending in ";", so "R&D" and "AT&T" stay as written."""
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+
+
+def encoding_problem(data: bytes, err: UnicodeDecodeError | None = None, encoding: str | None = None) -> str:
+    """Why bytes are not text in the expected encoding, and what to do about it."""
+    where = f" (byte 0x{data[err.start]:02x} at offset {err.start})" if err is not None and err.start < len(data) else ""
+    if encoding:
+        return f"not {encoding} text{where}; give the file's encoding with --encoding"
+    hint = "give the file's encoding with --encoding (e.g. cp1251, koi8-r, utf-16)"
+    try:
+        as_1251 = data.decode("cp1251")
+        letters = [c for c in as_1251 if c.isalpha()]
+        if letters and sum("\u0400" <= c <= "\u04ff" for c in letters) >= 0.5 * len(letters):
+            hint = "it reads as Cyrillic in cp1251 (Windows Cyrillic): re-run with --encoding cp1251"
+    except UnicodeDecodeError:
+        pass
+    return f"not UTF-8 text{where}; {hint}"
+
+
+class _Batch:
+    """State shared by all inputs of one `read_statements` call: options and ids seen so far."""
+
+    def __init__(self, options: ReadOptions | None = None) -> None:
         self.seen: set[str] = set()
+        self.options = options or ReadOptions()
+        unescape = self.options.unescape_html
+        if unescape is None:
+            from pipeline import config
+
+            unescape = bool(config.load("process").get("input", {}).get("unescape_html", True))
+        self.unescape = unescape
 
     def record(self, rec: Any, where: str) -> Item:
         """Turn one parsed record into a Statement, or a Failure saying what is wrong."""
         if not isinstance(rec, dict):
             return Failure(where, f"record is not an object but {type(rec).__name__}", origin=where)
-        rid = to_str(rec.get("id"))
+        id_col, text_col = self.options.id_col, self.options.text_col
+        rid = to_str(rec.get(id_col))
         if rid is None:
-            return Failure(where, "missing id", origin=where)
-        text = rec.get("text")
+            return Failure(where, "missing id" if id_col == "id" else f"missing id (column {id_col!r})", origin=where)
+        rid = self.options.id_prefix + rid
+        text = rec.get(text_col)
         if text is None:
-            return Failure(rid, "missing text" if "text" not in rec else "text is null", origin=where)
+            what = "text" if text_col == "text" else f"text (column {text_col!r})"
+            return Failure(rid, f"missing {what}" if text_col not in rec else f"{what} is null", origin=where)
         if not isinstance(text, str):
             return Failure(rid, f"text is not a string but {type(text).__name__}", origin=where)
         if not text.strip():
@@ -104,6 +173,10 @@ class _Batch:
         if rid in self.seen:
             return Failure(rid, "duplicate id (an earlier record of this batch has it)", origin=where)
         self.seen.add(rid)
+        if self.unescape:
+            text = unescape_entities(text)
+            extra = {k: unescape_entities(v) if k in ("title", "speaker") and v else v
+                     for k, v in (extra or {}).items()}
         return Statement(id=rid, text=text, origin=where, **(extra or {}))
 
 
@@ -124,8 +197,8 @@ def _expand(inputs: Iterable[str | Path]) -> Iterator[tuple[str, Path | None, Pa
             for p in files:
                 if p.suffix.lower() in SUPPORTED:
                     yield str(p), p, path
-                else:
-                    log.info("skipping %s: unsupported file type", p)
+                else:  # said once per file (a warning, so it shows without -v), never silently dropped
+                    log.warning("skipping %s: not an input file type (%s)", p, ", ".join(SUPPORTED))
         elif path.exists():
             yield str(raw), path, None
         else:
@@ -133,16 +206,20 @@ def _expand(inputs: Iterable[str | Path]) -> Iterator[tuple[str, Path | None, Pa
 
 
 def _txt_ids(entries: list[tuple[str, Path | None, Path | None]]) -> dict[Path, str]:
-    """Ids of .txt files: the stem, or the relative path without extension when stems clash."""
-    txt = [(p, base) for _, p, base in entries if p is not None and p.suffix.lower() == ".txt"]
-    counts = Counter(p.stem for p, _ in txt)
+    """Ids of .txt files: the path inside the folder given, without extension; for a file given
+    directly its name without extension, or the path as given when two such names clash. Found in
+    a folder, a file's id does not depend on the other files of the batch, so a re-run with more
+    files keeps the ids of the store."""
+    direct = [p for _, p, base in entries if p is not None and base is None and p.suffix.lower() == ".txt"]
+    counts = Counter(p.stem for p in direct)
     ids = {}
-    for p, base in txt:
-        if counts[p.stem] == 1:
-            ids[p] = p.stem
+    for _, p, base in entries:
+        if p is None or p.suffix.lower() != ".txt":
+            continue
+        if base is not None:
+            ids[p] = p.relative_to(base).with_suffix("").as_posix()
         else:
-            rel = p.relative_to(base) if base is not None else p
-            ids[p] = rel.with_suffix("").as_posix()
+            ids[p] = p.stem if counts[p.stem] == 1 else p.with_suffix("").as_posix()
     return ids
 
 
@@ -150,10 +227,16 @@ def _txt_ids(entries: list[tuple[str, Path | None, Path | None]]) -> dict[Path, 
 
 
 def _read_txt(path: Path, rid: str, batch: _Batch) -> Iterator[Item]:
+    rid = batch.options.id_prefix + rid
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
+        text = data.decode(batch.options.codec)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # as read_text did
     except UnicodeDecodeError as e:
-        yield Failure(rid, f"not UTF-8 text: {e}", origin=str(path))
+        yield Failure(rid, encoding_problem(data, e, batch.options.encoding), origin=str(path))
+        return
+    except LookupError:
+        yield Failure(rid, f"unknown encoding {batch.options.encoding!r}", origin=str(path))
         return
     except OSError as e:
         yield Failure(str(path), f"cannot read file: {e.strerror or e}", origin=str(path))
@@ -175,15 +258,16 @@ def _parse_json_line(line: str, where: str, batch: _Batch) -> Item:
 def _jsonl_lines(lines: Iterable[str | bytes], name: str, batch: _Batch, skip_records: int = 0) -> Iterator[Item]:
     """Line-by-line JSONL: each bad line is its own Failure. The first `skip_records` non-blank
     lines are skipped (already delivered by the `datasets` reader before it failed)."""
+    codec = batch.options.codec
     for lineno, line in enumerate(lines, start=1):
         where = f"{name}:{lineno}"
         if isinstance(line, bytes):
-            if lineno == 1:
+            if lineno == 1 and batch.options.is_utf8:
                 line = line.removeprefix(b"\xef\xbb\xbf")
             try:
-                line = line.decode("utf-8")
+                line = line.decode(codec)
             except UnicodeDecodeError as e:
-                yield Failure(where, f"not UTF-8 text: {e}", origin=where)
+                yield Failure(where, encoding_problem(line, e, batch.options.encoding), origin=where)
                 continue
         if not line.strip():
             continue
@@ -263,6 +347,16 @@ def _read_jsonl(path: Path, batch: _Batch) -> Iterator[Item]:
         yield Failure(name, f"cannot read file: {e.strerror or e}", origin=name)
         return
     rows_are_lines = not head.startswith(b"[")
+    if not batch.options.is_utf8:  # `datasets` reads UTF-8 only: the line reader decodes the rest
+        if not rows_are_lines:
+            yield from _json_array(path, batch)
+            return
+        try:
+            with path.open("rb") as fh:
+                yield from _jsonl_lines(fh, name, batch)
+        except OSError as e:
+            yield Failure(name, f"cannot read file (reading stopped): {e.strerror or e}", origin=name)
+        return
     load = lambda: _datasets().load_dataset("json", data_files=name, split="train", streaming=True,  # noqa: E731
                                             chunksize=_read_sizes()["json_chunk_bytes"])
     with path.open(encoding="utf-8-sig", errors="replace") as lines:
@@ -275,6 +369,9 @@ def _read_jsonl(path: Path, batch: _Batch) -> Iterator[Item]:
     if not errors:
         return
     log.info("datasets could not read %s (%s); reading it line by line", name, errors[0])
+    if not rows_are_lines:
+        yield from _json_array(path, batch, skip_records=delivered)
+        return
     try:
         with path.open("rb") as fh:
             yield from _jsonl_lines(fh, name, batch, skip_records=delivered)
@@ -282,34 +379,72 @@ def _read_jsonl(path: Path, batch: _Batch) -> Iterator[Item]:
         yield Failure(name, f"cannot read file (reading stopped): {e.strerror or e}", origin=name)
 
 
+def _json_array(path: Path, batch: _Batch, skip_records: int = 0) -> Iterator[Item]:
+    """A .json file holding one array of records (read whole: such files are small by nature)."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+        records = json.loads(data.decode(batch.options.codec))
+    except UnicodeDecodeError as e:
+        yield Failure(name, encoding_problem(data, e, batch.options.encoding), origin=name)
+        return
+    except (OSError, ValueError) as e:
+        yield Failure(name, f"cannot read JSON file: {e}", origin=name)
+        return
+    if not isinstance(records, list):
+        yield Failure(name, "a .json file must hold JSON lines or one array of records", origin=name)
+        return
+    for n, rec in enumerate(records, start=1):
+        if n > skip_records:
+            yield batch.record(rec, f"{name}:record {n}")
+
+
 def _read_csv(path: Path, batch: _Batch) -> Iterator[Item]:
     """Stream with `datasets`, every column read as a string (ids like "007" stay as they are);
-    if `datasets` fails, fall back to the csv module."""
+    if `datasets` fails, fall back to the csv module. `.tsv` files are tab-separated. A file
+    without the id or text column is one failure naming the columns it has, not one per row."""
     name = str(path)
     delivered = 0
     errors: list[BaseException] = []
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    codec = batch.options.codec
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            header = next(csv.reader(fh), None)
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        with path.open(encoding=codec, newline="") as fh:
+            header = next(csv.reader(fh, delimiter=sep), None)
+    except UnicodeDecodeError as e:
+        yield Failure(name, "cannot read CSV file: " + encoding_problem(path.read_bytes()[:65536], e, batch.options.encoding),
+                      origin=name)
+        return
+    except LookupError:
+        yield Failure(name, f"unknown encoding {batch.options.encoding!r}", origin=name)
+        return
+    except (OSError, csv.Error) as e:
         yield Failure(name, f"cannot read CSV file: {e}", origin=name)
         return
     if not header:
         yield Failure(name, "empty CSV file (no header)", origin=name)
         return
-    converters = {col: str for col in header}
-    load = lambda: _datasets().load_dataset(  # noqa: E731
-        "csv", data_files=name, split="train", streaming=True, keep_default_na=False,
-        converters=converters, encoding="utf-8-sig", chunksize=_read_sizes()["csv_chunk_rows"])
-    for row in _rows(load, errors):
-        delivered += 1
-        yield batch.record(dict(row), f"{name}:row {delivered}")
-    if not errors:
+    missing = [(opt, col) for opt, col in (("--id-col", batch.options.id_col), ("--text-col", batch.options.text_col))
+               if col not in header]
+    if missing:
+        yield Failure(name, f"no {' and no '.join(repr(c) for _, c in missing)} column (columns: {', '.join(header)}); "
+                            f"name the column{'s' if len(missing) > 1 else ''} with "
+                            f"{' and '.join(o + ' COLUMN' for o, _ in missing)}", origin=name)
         return
-    log.info("datasets could not read %s (%s); using the csv module", name, errors[0])
+    if batch.options.is_utf8:
+        converters = {col: str for col in header}
+        load = lambda: _datasets().load_dataset(  # noqa: E731
+            "csv", data_files=name, split="train", streaming=True, keep_default_na=False, sep=sep,
+            converters=converters, encoding="utf-8-sig", chunksize=_read_sizes()["csv_chunk_rows"])
+        for row in _rows(load, errors):
+            delivered += 1
+            yield batch.record(dict(row), f"{name}:row {delivered}")
+        if not errors:
+            return
+        log.info("datasets could not read %s (%s); using the csv module", name, errors[0])
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
+        with path.open(encoding=codec, newline="") as fh:
+            reader = csv.DictReader(fh, delimiter=sep)
             for n, row in enumerate(reader, start=1):
                 if n <= delivered:
                     continue
@@ -317,7 +452,10 @@ def _read_csv(path: Path, batch: _Batch) -> Iterator[Item]:
                     yield Failure(f"{name}:row {n}", "row has more cells than the header", origin=f"{name}:row {n}")
                     continue
                 yield batch.record(row, f"{name}:row {n}")
-    except (csv.Error, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
+        yield Failure(name, "malformed CSV (reading stopped): " + encoding_problem(b"", None, batch.options.encoding)
+                      + f" ({e.reason} at byte {e.start} of a line)", origin=name)
+    except csv.Error as e:
         yield Failure(name, f"malformed CSV (reading stopped): {e}", origin=name)
 
 
@@ -336,10 +474,19 @@ def _read_parquet(path: Path, batch: _Batch) -> Iterator[Item]:
         yield Failure(name, f"cannot read Parquet file (after {n} rows): {type(e).__name__}: {e}", origin=name)
 
 
+def _stdin_stream(batch: _Batch):
+    """stdin as text in the encoding asked for (the locale's is what Python picked otherwise)."""
+    if batch.options.encoding and hasattr(sys.stdin, "buffer"):
+        import io
+
+        return io.TextIOWrapper(sys.stdin.buffer, encoding=batch.options.encoding)
+    return sys.stdin
+
+
 def _read_stdin(batch: _Batch) -> Iterator[Item]:
     """JSONL if every non-empty line of the first STDIN_SNIFF_LINES starts with "{", else raw text.
     Only that head is buffered, so a long JSONL stream is still read line by line."""
-    stream = sys.stdin
+    stream = _stdin_stream(batch)
     head = list(itertools.islice(stream, STDIN_SNIFF_LINES))
     nonempty = [l for l in head if l.strip()]
     if nonempty and all(l.lstrip().startswith("{") for l in nonempty):
@@ -349,18 +496,19 @@ def _read_stdin(batch: _Batch) -> Iterator[Item]:
     if not text.strip():
         yield Failure("stdin", "empty text", origin="stdin")
         return
-    yield batch.statement("stdin", text, "stdin")
+    rid = batch.options.id_prefix + "stdin-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    yield batch.statement(rid, text, "stdin")
 
 
 # ---------------------------------------------------------------- public API
 
 
-def read_statements(inputs: list[str | Path]) -> Iterator[Statement | Failure]:
+def read_statements(inputs: list[str | Path], options: ReadOptions | None = None) -> Iterator[Statement | Failure]:
     """Yield a `Statement` per good record and a `Failure` per bad record or unreadable input,
     in input order. Ids are unique within the batch: a repeated id is a Failure."""
     if isinstance(inputs, (str, Path)):
         raise TypeError("read_statements expects a list of paths, not a single path")
-    batch = _Batch()
+    batch = _Batch(options)
     entries = list(_expand(inputs))
     txt_ids = _txt_ids(entries)
     for raw, path, _base in entries:
@@ -375,9 +523,9 @@ def read_statements(inputs: list[str | Path]) -> Iterator[Statement | Failure]:
             yield from _read_txt(path, txt_ids[path], batch)
         elif not os.access(path, os.R_OK):
             yield Failure(raw, "cannot read file: permission denied", origin=raw)
-        elif suffix == ".jsonl":
+        elif suffix in (".jsonl", ".json"):
             yield from _read_jsonl(path, batch)
-        elif suffix == ".csv":
+        elif suffix in (".csv", ".tsv"):
             yield from _read_csv(path, batch)
         elif suffix == ".parquet":
             yield from _read_parquet(path, batch)
@@ -401,10 +549,21 @@ def count_records(inputs: list[str | Path]) -> int | None:
         suffix = path.suffix.lower()
         if suffix == ".txt":
             total += 1
-        elif suffix in (".jsonl", ".csv"):
+        elif suffix in (".jsonl", ".csv", ".tsv"):
             with path.open("rb") as fh:
                 n = sum(1 for line in fh if line.strip())
-            total += n - (1 if suffix == ".csv" and n else 0)
+            total += n - (1 if suffix in (".csv", ".tsv") and n else 0)
+        elif suffix == ".json":
+            with path.open("rb") as fh:
+                head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+                fh.seek(0)
+                if head.startswith(b"["):  # an array: count it once read (small files)
+                    try:
+                        total += len(json.loads(fh.read().decode("utf-8-sig")))
+                    except (ValueError, TypeError):
+                        total += 1
+                else:
+                    total += sum(1 for line in fh if line.strip())
         elif suffix == ".parquet":
             import pyarrow.parquet as pq
 

@@ -69,6 +69,17 @@ class Paragraph:
     sentences: list[Sentence] = field(default_factory=list)
 
 
+# One claim record wherever claims leave the program (`process --out`, `query`): the claim's fields
+# with the statement's speaker, date, source, url and title beside them, in this order.
+CLAIM_RECORD_COLUMNS = (
+    "claim_id", "statement_id", "speaker", "date", "lang", "type", "predicate", "predicate_lemma",
+    "actor", "actor_kind", "target", "polarity", "tense", "quantities", "has_quantity", "topic",
+    "sentence", "char_start", "char_end", "predicate_start", "predicate_end", "entities", "topics",
+    "aligned_to", "confidence", "sentence_index", "pipeline_version", "model_versions",
+    "source", "url", "title",
+)
+STATEMENT_META = ("speaker", "date", "source", "url", "title")
+
 CLAIM_TYPES = ("commitment", "obligation", "decision")
 ACTOR_KINDS = ("speaker", "government", "society", "other", "unspecified")
 POLARITIES = ("affirmative", "negative")

@@ -262,10 +262,10 @@ def test_query_after_process(tmp_path):
     assert runner.invoke(app, ["process", str(SAMPLE), "--out", str(tmp_path / "c.jsonl"), "--db", str(db)]).exit_code == 0
     res = runner.invoke(app, ["query", "--db", str(db), "--type", "decision", "--format", "json"])
     assert res.exit_code == 0, res.output
-    rows = json.loads(res.output)
+    rows = json.loads(res.stdout)
     assert {r["lang"] for r in rows} == {"kk", "ru"} and all(r["type"] == "decision" for r in rows)
     res = runner.invoke(app, ["query", "--db", str(db), "--aligned", "--format", "json"])
-    pairs = json.loads(res.output)
+    pairs = json.loads(res.stdout)
     assert pairs and all(p["kk_predicate"] and p["ru_predicate"] for p in pairs)
     res = runner.invoke(app, ["query", "--db", str(db), "--search", "әкім*", "--format", "json"])
-    assert res.exit_code == 0 and json.loads(res.output)
+    assert res.exit_code == 0 and json.loads(res.stdout)

@@ -267,7 +267,64 @@ def test_cli_table_and_aligned(db):
     res = invoke("--db", str(db), "--aligned", "--format", "table")
     assert res.exit_code == 0 and "ru_predicate" in res.stdout and "наделяем" in res.stdout
     res = invoke("--db", str(db), "--type", "decision", "--lemma", "нет", "--format", "table")
-    assert res.exit_code == 0 and "0 claims" in res.stdout
+    assert res.exit_code == 0 and "No claims match (0 found)" in res.stderr
+
+
+def test_cli_default_table_shows_topic_and_tense(db):
+    res = invoke("--db", str(db), "--statement", "ru-2", "--format", "table")
+    assert res.exit_code == 0, res.output
+    header = res.stdout.splitlines()[2]  # title, top rule, header
+    for col in ("statement_id", "type", "tense", "polarity", "predicate", "topic"):
+        assert col in header, header
+    assert "environment" in res.stdout
+
+
+def test_cli_tense_filter(db):
+    res = invoke("--db", str(db), "--tense", "future", "--columns", "claim_id,tense")
+    assert res.exit_code == 0, res.output
+    assert [json.loads(x) for x in res.stdout.splitlines()] == [
+        {"claim_id": "kk-1:1", "tense": "future"}, {"claim_id": "ru-1:1", "tense": "future"}]
+    res = invoke("--db", str(db), "--tense", "past,future", "--lang", "ru", "--columns", "claim_id")
+    assert [json.loads(x)["claim_id"] for x in res.stdout.splitlines()] == ["ru-1:1", "ru-1:2"]
+    res = invoke("--db", str(db), "--tense", "futur")
+    assert res.exit_code == 2 and "past, present, future" in res.stderr
+
+
+def test_cli_every_list_option_splits_on_commas(db):
+    def claim_ids(*args):
+        res = invoke("--db", str(db), *args, "--columns", "claim_id")
+        assert res.exit_code == 0, res.output
+        return [json.loads(x)["claim_id"] for x in res.stdout.splitlines()]
+
+    assert claim_ids("--statement", "kk-1,ru-2", "--type", "decision,obligation") == ["kk-1:2", "kk-1:3", "ru-2:0"]
+    assert claim_ids("--statement", "ru-1", "--statement", "ru-2", "--actor", "мы, правительств") == ["ru-1:0", "ru-2:0"]
+    assert claim_ids("--speaker", "мамин,тоқаев", "--type", "obligation") == ["kk-1:2", "ru-2:0"]
+
+
+def test_cli_unknown_topic_lists_the_labels(db):
+    res = invoke("--db", str(db), "--topic", "economy")
+    assert res.exit_code == 2 and res.stdout == ""
+    assert "'economy' is not a topic" in res.stderr
+    assert "macroeconomics" in res.stderr and "government_operations" in res.stderr  # model and store labels
+    res = invoke("--db", str(db), "--topic", "environment,macroeconomics", "--columns", "claim_id")
+    assert res.exit_code == 0 and [json.loads(x)["claim_id"] for x in res.stdout.splitlines()] == ["ru-2:0"]
+
+
+def test_cli_empty_result_piped_prints_nothing_but_the_count(db):
+    res = invoke("--db", str(db), "--type", "decision", "--lang", "ru", "--polarity", "negative")
+    assert res.exit_code == 0
+    assert res.stdout == ""
+    assert "No claims match (0 found)" in res.stderr
+
+
+def test_cli_limit_says_how_many_match_in_all(db):
+    res = invoke("--db", str(db), "--limit", "2", "--columns", "claim_id")
+    assert res.exit_code == 0, res.output
+    assert len(res.stdout.splitlines()) == 2
+    assert "9 claims match, 2 shown (--limit 2)" in res.stderr
+    res = invoke("--db", str(db), "--limit", "20", "--lang", "kk", "--columns", "claim_id")
+    assert len(res.stdout.splitlines()) == 4 and "4 claims match" in res.stderr and "shown" not in res.stderr
+    assert query_claims(db, lang="kk", count=True) == 4
 
 
 @pytest.mark.parametrize("args, message", [

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 import io
 import json
 import sys
@@ -9,7 +11,7 @@ import sys
 import pandas as pd
 import pytest
 
-from pipeline.readers import read_statements, to_str
+from pipeline.readers import ReadOptions, count_records, read_statements, to_str
 from pipeline.records import Failure, Statement
 
 KK = "Мен Жергілікті өзін-өзі басқаруды дамыту тұжырымдамасын бекіттім."
@@ -103,8 +105,13 @@ def test_stdin_raw_text(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(KK + "\n{not json}\n" + RU))
     good, bad = split(read_statements(["-"]))
     assert not bad
-    assert len(good) == 1 and good[0].id == "stdin"
-    assert good[0].text == KK + "\n{not json}\n" + RU
+    text = KK + "\n{not json}\n" + RU
+    assert len(good) == 1 and good[0].id == "stdin-" + hashlib.sha1(text.encode()).hexdigest()[:12]
+    assert good[0].text == text
+    # another text piped into the same store gets another id: it does not replace the first
+    monkeypatch.setattr(sys, "stdin", io.StringIO(RU))
+    other = list(read_statements(["-"]))[0]
+    assert other.id.startswith("stdin-") and other.id != good[0].id
 
 
 def test_bad_records_reported_and_batch_goes_on(tmp_path):
@@ -203,3 +210,74 @@ def test_small_read_chunks_lose_and_repeat_nothing(tmp_path, monkeypatch):
     (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     good, bad = split(read_statements([tmp_path / "d.jsonl"]))
     assert len(good) == 39 and [b.record_id for b in bad] == [f"{tmp_path / 'd.jsonl'}:26"]
+
+
+# -- what a new user hits (issue #19) ----------------------------------------------------------
+def test_txt_id_is_the_path_inside_the_folder_whatever_else_is_there(tmp_path):
+    (tmp_path / "2019").mkdir()
+    (tmp_path / "2019" / "speech-12.txt").write_text(KK, encoding="utf-8")
+    good, _ = split(read_statements([tmp_path]))
+    assert [s.id for s in good] == ["2019/speech-12"]  # not "speech-12", even without a name clash
+    good, _ = split(read_statements([tmp_path / "2019" / "speech-12.txt"]))
+    assert [s.id for s in good] == ["speech-12"]  # a file given directly: its name
+
+
+def test_same_formats_as_train_topics_and_a_notice_per_skipped_file(tmp_path, caplog):
+    from pipeline.topics.train import TABULAR
+
+    (tmp_path / "a.tsv").write_text(f"id\ttext\tspeaker\nt1\t{KK}\tМамин\n", encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps([{"id": "j1", "text": RU}, {"id": "j2", "text": KK}],
+                                                ensure_ascii=False), encoding="utf-8")
+    write_jsonl(tmp_path / "c.json", [{"id": "l1", "text": RU}])  # JSON lines named .json
+    (tmp_path / "d.docx").write_bytes(b"PK")
+    (tmp_path / "e.xml").write_text("<x/>", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="polclaims.readers"):
+        good, bad = split(read_statements([tmp_path]))
+    assert not bad
+    assert [s.id for s in good] == ["t1", "j1", "j2", "l1"]
+    assert good[0].speaker == "Мамин" and good[0].origin == f"{tmp_path / 'a.tsv'}:row 1"
+    skipped = [r.getMessage() for r in caplog.records if "skipping" in r.getMessage()]
+    assert len(skipped) == 2 and "d.docx" in skipped[0] and "e.xml" in skipped[1]
+    assert count_records([tmp_path]) == 4
+    # every format `train topics` reads from a file, `process` reads too
+    from pipeline.readers import SUPPORTED
+    assert set(TABULAR) <= set(SUPPORTED)
+
+
+def test_html_entities_are_decoded_and_offsets_refer_to_the_decoded_text(tmp_path):
+    f = tmp_path / "s.jsonl"
+    write_jsonl(f, [{"id": "h1", "text": "Президент: &quot;Мы снизим налог&quot; &gt; 5 &#1178;азақ. R&D, AT&T &amp;",
+                     "title": "&laquo;Итоги&raquo;"}])
+    good, _ = split(read_statements([f]))
+    assert good[0].text == 'Президент: "Мы снизим налог" > 5 Қазақ. R&D, AT&T &'
+    assert good[0].title == "«Итоги»"
+    good, _ = split(read_statements([f], ReadOptions(unescape_html=False)))
+    assert "&quot;" in good[0].text
+
+
+def test_cp1251_file_fails_with_a_hint_and_reads_with_encoding(tmp_path):
+    t = tmp_path / "ru.txt"
+    t.write_bytes(RU.encode("cp1251"))
+    c = tmp_path / "ru.csv"
+    c.write_bytes(f"id,text\nr1,{RU}\n".encode("cp1251"))
+    j = tmp_path / "ru.jsonl"
+    j.write_bytes((json.dumps({"id": "j1", "text": RU}, ensure_ascii=False) + "\n").encode("cp1251"))
+    good, bad = split(read_statements([t, c, j]))
+    assert not good and len(bad) == 3
+    for b in bad:
+        assert "not UTF-8 text" in b.reason and "--encoding cp1251" in b.reason, b
+    good, bad = split(read_statements([t, c, j], ReadOptions(encoding="cp1251")))
+    assert not bad and [s.text for s in good] == [RU, RU, RU] and [s.id for s in good] == ["ru", "r1", "j1"]
+
+
+def test_csv_without_id_column_fails_once_and_column_options(tmp_path):
+    c = tmp_path / "posts.csv"
+    c.write_text(f"post_id,body,date\np1,{RU},2020-01-01\np2,{KK},2020-01-02\n", encoding="utf-8")
+    good, bad = split(read_statements([c]))
+    assert not good and len(bad) == 1
+    assert bad[0].record_id == str(c)
+    assert "no 'id' and no 'text' column (columns: post_id, body, date)" in bad[0].reason
+    assert "--id-col COLUMN and --text-col COLUMN" in bad[0].reason
+    good, bad = split(read_statements([c], ReadOptions(id_col="post_id", text_col="body", id_prefix="site:")))
+    assert not bad and [s.id for s in good] == ["site:p1", "site:p2"] and good[1].text == KK
+    assert good[0].date == "2020-01-01"

@@ -7,15 +7,23 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ..records import Claim
+from ..records import CLAIM_RECORD_COLUMNS, STATEMENT_META, Claim, Statement
 
-COLUMNS = [
-    "claim_id", "statement_id", "lang", "type", "predicate", "predicate_start", "predicate_end",
-    "predicate_lemma", "actor", "actor_kind", "target", "polarity", "tense", "quantities", "entities",
-    "topic", "topics", "aligned_to", "confidence", "sentence", "sentence_index", "char_start", "char_end",
-    "pipeline_version", "model_versions",
-]
+# the record `query` prints too: the claim with its statement's speaker, date, source, url, title
+COLUMNS = list(CLAIM_RECORD_COLUMNS)
 NESTED = {"quantities", "entities", "topics", "model_versions"}
+FORMATS = {".jsonl": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def check_out_path(path: str | Path) -> None:
+    """Refuse an output file whose extension names no format we write (`claims.xlsx` would
+    otherwise get JSON lines under a misleading name)."""
+    if str(path) == "-":
+        return
+    suffix = Path(str(path)).suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"--out {path}: unknown output format {suffix or '(no extension)'!r}; "
+                         f"use {', '.join(FORMATS)} (or - for JSON lines on stdout)")
 
 
 def _parquet_schema():
@@ -30,6 +38,7 @@ def _parquet_schema():
         "char_start": pa.int64(), "char_end": pa.int64(), "confidence": pa.float64(),
         "quantities": pa.list_(q), "entities": pa.list_(e), "topics": pa.list_(t),
         "model_versions": pa.string(),  # JSON: `datasets` cannot read Arrow maps
+        "has_quantity": pa.bool_(),
     }
     return pa.schema([(c, types.get(c, pa.string())) for c in COLUMNS])
 
@@ -48,8 +57,8 @@ class ClaimWriter:
         if self.path == "-":
             self.fmt, self._fh = "jsonl", sys.stdout
         else:
-            suffix = Path(self.path).suffix.lower()
-            self.fmt = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(suffix, "jsonl")
+            check_out_path(self.path)
+            self.fmt = FORMATS[Path(self.path).suffix.lower()]
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             if self.fmt == "parquet":
                 import pyarrow.parquet as pq
@@ -61,8 +70,11 @@ class ClaimWriter:
                     self._csv = csv.DictWriter(self._fh, fieldnames=COLUMNS)
                     self._csv.writeheader()
 
-    def write(self, claim: Claim) -> None:
-        row = {c: getattr(claim, c) for c in COLUMNS}
+    def write(self, claim: Claim, statement: Statement | None = None) -> None:
+        row = {c: getattr(claim, c, None) for c in COLUMNS}
+        row["has_quantity"] = bool(claim.quantities)
+        for m in STATEMENT_META:
+            row[m] = getattr(statement, m, None)
         self.count += 1
         if self.fmt == "jsonl":
             self._fh.write(json.dumps(row, ensure_ascii=False) + "\n")

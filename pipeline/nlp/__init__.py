@@ -11,9 +11,22 @@ K = TypeVar("K")
 LANGS = ("kk", "ru")
 
 
+LOAD_SECONDS: dict[str, float] = {}  # time each pipeline took to load here: a progress ETA leaves it out
+
+
 @lru_cache(maxsize=None)
 def get_pipeline(lang: str):
     """Load (once per process) the pipeline for `lang`; anything with `__call__` and `pipe`."""
+    import time
+
+    t0 = time.perf_counter()
+    try:
+        return _load_pipeline(lang)
+    finally:
+        LOAD_SECONDS[lang] = time.perf_counter() - t0
+
+
+def _load_pipeline(lang: str):
     if lang == "kk":
         from .kk import load_kk
 
