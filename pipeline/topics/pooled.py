@@ -93,6 +93,13 @@ def _claims_votes() -> tuple[list[dict], dict[str, list[str]]]:
     return items, votes
 
 
+def apply_relabel(text: str, label: str, relabels: dict[str, dict]) -> str:
+    """The re-labelled label of a text, if a re-label record names it and its label is still the
+    record's `from` (a label that already changed for another reason is left alone)."""
+    rec = relabels.get(tc.text_hash(text))
+    return rec["to"] if rec and rec["from"] == label else label
+
+
 def decide(votes: list[str], finals: list[str]) -> str | None:
     """The most voted label; a tie goes to the one tied label that is a corpus's final label;
     None when still split."""
@@ -148,9 +155,9 @@ def pooled_examples(topics_dir: Path | None = None, use_claims: bool = True,
             continue
         if len(set(finals[key])) > 1:
             summary["corpora_disagreed_resolved_by_votes"] += 1
-        re_lab = relabels.get(tc.text_hash(row["text"]))
-        if re_lab and re_lab["from"] == label:
-            label = re_lab["to"]
+        new = apply_relabel(row["text"], label, relabels)
+        if new != label:
+            label = new
             summary["boundary_relabels_applied"] += 1
         if label == "none":
             summary["no_policy_topic"] += 1

@@ -210,17 +210,29 @@ def _fold_predictions(data: LabelledData, splits, settings: dict[str, Any], n_fo
     import numpy as np
     from sklearn.base import clone
 
+    from sklearn.pipeline import Pipeline
+
     y = np.array(data.labels, dtype=object)
     pred = np.empty(len(y), dtype=object)
     top3 = np.zeros(len(y), dtype=bool)
-    X = np.array(data.texts, dtype=object)
     base = build_pipeline(settings)
+    # leading steps that learn nothing from the data are computed once for all rows
+    k = 0
+    while k < len(base.steps) - 1 and getattr(base.steps[k][1], "polclaims_stateless", False):
+        k += 1
+    if k:
+        X = Pipeline(base.steps[:k]).fit_transform(data.texts)
+        X = X.tocsr() if hasattr(X, "tocsr") else X
+        base = Pipeline(base.steps[k:])
+    else:
+        X = np.array(data.texts, dtype=object)
+    rows = (lambda idx: X[idx]) if k else (lambda idx: list(X[idx]))
     for i, (tr, te, name) in enumerate(splits, start=1):
         if progress:
             progress(f"{what} {i}/{n_folds}{' (' + name + ')' if name else ''}: training on {len(tr)}, "
                      f"predicting {len(te)}")
-        model = clone(base).fit(list(X[tr]), list(y[tr]))
-        proba = model.predict_proba(list(X[te]))
+        model = clone(base).fit(rows(tr), list(y[tr]))
+        proba = model.predict_proba(rows(te))
         classes = np.array(model.classes_, dtype=object)
         order = np.argsort(-proba, axis=1)[:, :3]
         pred[te] = classes[order[:, 0]]
