@@ -432,3 +432,21 @@ def test_pooled_training_corpus_has_both_corpora_one_row_per_text_and_no_gold():
     assert "none" not in {r["label"] for r in rows}
     gold = corpus.gold_texts()
     assert not any(pooled.overlaps_gold_text(r["text"], gold) for r in rows)
+
+
+def test_word_vectors_only_for_texts_the_vectors_know_and_never_pickled():
+    """navec vectors go to Russian text; a Kazakh text (few of its words in navec) gets none,
+    and the vectors stay out of the saved model (they ship in the natasha wheel)."""
+    import pickle
+
+    import numpy as np
+
+    pytest.importorskip("navec")
+    from pipeline.topics.estimators import MeanWordVectors
+
+    mv = MeanWordVectors(weight=2.0)
+    X = mv.transform(["Правительство повысит пенсии с января.",
+                      "Үкімет қаңтардан бастап зейнетақыны көтереді.", ""]).toarray()
+    assert np.isclose(np.linalg.norm(X[0]), 2.0)
+    assert not X[1].any() and not X[2].any()
+    assert len(pickle.dumps(mv)) < 1000

@@ -39,3 +39,101 @@ class Float32SGD(SGDClassifier):
         self.coef_ = self.coef_.astype(np.float32)
         self.intercept_ = self.intercept_.astype(np.float32)
         return self
+
+
+_VECTOR_CACHE: dict[str, object] = {}
+
+
+class MeanWordVectors:
+    """Mean of pre-trained word vectors over a text's words (L2-normalised, times `weight`), as
+    extra columns beside the n-grams, for texts of which at least `min_coverage` of the words
+    have a vector. Why: n-grams only know the words of the training sites;
+    vectors trained on a large news corpus (navec, inside the `natasha` wheel) place words the
+    training data never had near the ones it had. Learns nothing (`polclaims_stateless`); the
+    vectors are loaded once per process and never pickled with the model."""
+
+    polclaims_stateless = True
+
+    def __init__(self, path: str = "natasha:emb/navec_news_v1_1B_250K_300d_100q.tar", weight: float = 1.0,
+                 min_coverage: float = 0.5):
+        self.path = path
+        self.weight = weight
+        self.min_coverage = min_coverage
+
+    # scikit-learn estimator protocol (clone, get_params) without importing BaseEstimator here
+    def get_params(self, deep: bool = True) -> dict:
+        return {"path": self.path, "weight": self.weight, "min_coverage": self.min_coverage}
+
+    def set_params(self, **params):
+        for k, v in params.items():
+            setattr(self, k, v)
+        return self
+
+    def fit(self, X, y=None):
+        return self
+
+    def fit_transform(self, X, y=None):
+        return self.transform(X)
+
+    def _navec(self):
+        if self.path not in _VECTOR_CACHE:
+            from navec import Navec
+
+            from pipeline.nlp.ru import resolve_model_path
+
+            _VECTOR_CACHE[self.path] = Navec.load(str(resolve_model_path(self.path)))
+        return _VECTOR_CACHE[self.path]
+
+    def transform(self, texts):
+        import re
+
+        import numpy as np
+        import scipy.sparse as sp
+
+        nv = self._navec()
+        words = re.compile(r"\w+")
+        out = np.zeros((len(texts), nv.pq.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            tokens = words.findall(text.lower())
+            vecs = [nv[w] for w in tokens if w in nv]
+            # a text the vectors hardly know (another language: Kazakh words are 11 % of the
+            # median Kazakh text's words in navec, Russian ones 90 %) gets no vector at all:
+            # a mean over its few known words (names, loans) only adds noise
+            if vecs and len(vecs) >= self.min_coverage * len(tokens):
+                v = np.mean(vecs, axis=0)
+                out[i] = self.weight * v / (np.linalg.norm(v) + 1e-9)
+        return sp.csr_matrix(out)
+
+
+class HeadTfidf:
+    """TF-IDF weights (learnt in `fit`) on the first `columns` columns (the hashed n-gram counts);
+    the columns after them (word vectors) pass through unchanged."""
+
+    def __init__(self, columns: int, sublinear_tf: bool = True):
+        self.columns = columns
+        self.sublinear_tf = sublinear_tf
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"columns": self.columns, "sublinear_tf": self.sublinear_tf}
+
+    def set_params(self, **params):
+        for k, v in params.items():
+            setattr(self, k, v)
+        return self
+
+    def fit(self, X, y=None):
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        self.tfidf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(X[:, :self.columns])
+        return self
+
+    def transform(self, X):
+        import scipy.sparse as sp
+
+        head = self.tfidf_.transform(X[:, :self.columns])
+        if X.shape[1] == self.columns:
+            return head
+        return sp.hstack([head, X[:, self.columns:]]).tocsr()
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X).transform(X)

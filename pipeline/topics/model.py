@@ -60,8 +60,16 @@ def _hashed_features(feats: dict[str, Any]) -> list:
     char = HashingVectorizer(preprocessor=normalize_text, analyzer="char_wb",
                              ngram_range=tuple(feats.get("char_ngram", (3, 6))), n_features=n,
                              alternate_sign=False, norm=None, dtype=_float32())
-    return [("hashed", StatelessUnion([("word", word), ("char", char)])),
-            ("tfidf", TfidfTransformer(sublinear_tf=feats.get("sublinear_tf", True)))]
+    vectors = feats.get("vectors") or {}
+    if not vectors.get("path"):
+        return [("hashed", StatelessUnion([("word", word), ("char", char)])),
+                ("tfidf", TfidfTransformer(sublinear_tf=feats.get("sublinear_tf", True)))]
+    from pipeline.topics.estimators import HeadTfidf, MeanWordVectors
+
+    return [("hashed", StatelessUnion([("word", word), ("char", char),
+                                       ("vectors", MeanWordVectors(vectors["path"], float(vectors.get("weight", 1.0)),
+                                                                   float(vectors.get("min_coverage", 0.5))))])),
+            ("tfidf", HeadTfidf(2 * n, sublinear_tf=feats.get("sublinear_tf", True)))]
 
 
 def _tfidf_features(feats: dict[str, Any]) -> list:
