@@ -408,11 +408,20 @@ def report_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _features_words(settings: dict[str, Any]) -> str:
+    feats = settings.get("features") or {}
+    words = ("hashed word + character n-grams with TF-IDF weights" if feats.get("kind") == "hashing"
+             else "word + character n-gram TF-IDF")
+    if (feats.get("vectors") or {}).get("path"):
+        words += f" and mean word vectors ({feats['vectors']['path']})"
+    return words
+
+
 def model_card_markdown(card: dict[str, Any], out: Path) -> str:
     cv = card["cv"]
     data = card["data"]
     lines = [f"# Topic model `{card['name']}`", "",
-             "A scikit-learn Pipeline (word + character n-gram TF-IDF into "
+             f"A scikit-learn Pipeline ({_features_words(card['settings'])} into "
              f"{card['settings']['classifier'].get('kind', 'logreg')}), written by `polclaims train topics`.", "",
              "## Data", "",
              f"- source: `{data['source']}`; rows read {data['rows_read']}, used {data['examples']}, "
