@@ -41,9 +41,6 @@ class Float32SGD(SGDClassifier):
         return self
 
 
-_VECTOR_CACHE: dict[str, object] = {}
-
-
 class MeanWordVectors:
     """Mean of pre-trained word vectors over a text's words (L2-normalised, times `weight`), as
     extra columns beside the n-grams, for texts of which at least `min_coverage` of the words
@@ -76,32 +73,41 @@ class MeanWordVectors:
         return self.transform(X)
 
     def _navec(self):
-        if self.path not in _VECTOR_CACHE:
-            from navec import Navec
+        # the Russian pipeline's loader: `process` holds one copy for the parser and the topics
+        from pipeline.nlp.ru import _navec, resolve_model_path
 
-            from pipeline.nlp.ru import resolve_model_path
-
-            _VECTOR_CACHE[self.path] = Navec.load(str(resolve_model_path(self.path)))
-        return _VECTOR_CACHE[self.path]
+        return _navec(str(resolve_model_path(self.path)))
 
     def transform(self, texts):
+        """One gather of all the batch's word vectors (a per-word lookup costs more than the
+        n-grams), then the mean per text."""
         import re
 
         import numpy as np
         import scipy.sparse as sp
 
         nv = self._navec()
+        word_ids, pq = nv.vocab.word_ids, nv.pq
         words = re.compile(r"\w+")
-        out = np.zeros((len(texts), nv.pq.dim), dtype=np.float32)
+        ids, owner = [], []
+        keep = np.zeros(len(texts), dtype=bool)
         for i, text in enumerate(texts):
             tokens = words.findall(text.lower())
-            vecs = [nv[w] for w in tokens if w in nv]
+            found = [word_ids[w] for w in tokens if w in word_ids]
             # a text the vectors hardly know (another language: Kazakh words are 11 % of the
             # median Kazakh text's words in navec, Russian ones 90 %) gets no vector at all:
             # a mean over its few known words (names, loans) only adds noise
-            if vecs and len(vecs) >= self.min_coverage * len(tokens):
-                v = np.mean(vecs, axis=0)
-                out[i] = self.weight * v / (np.linalg.norm(v) + 1e-9)
+            if found and len(found) >= self.min_coverage * len(tokens):
+                keep[i] = True
+                ids.extend(found)
+                owner.extend([i] * len(found))
+        out = np.zeros((len(texts), pq.dim), dtype=np.float32)
+        if ids:
+            vecs = pq.codes[pq.qdims, pq.indexes[np.array(ids)]].reshape(len(ids), pq.dim)
+            np.add.at(out, np.array(owner), vecs)
+            counts = np.bincount(np.array(owner), minlength=len(texts))[keep]
+            means = out[keep] / counts[:, None]
+            out[keep] = self.weight * means / (np.linalg.norm(means, axis=1, keepdims=True) + 1e-9)
         return sp.csr_matrix(out)
 
 
