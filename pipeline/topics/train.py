@@ -367,7 +367,7 @@ def train(data: LabelledData, out: str | Path, folds: int | None = None, seed: i
         "data": {"source": str(data.source), "rows_read": data.rows_read, "examples": len(data.texts),
                  "skipped": len(data.problems), "languages": dict(Counter(data.langs)) if data.langs else None,
                  "sources": dict(Counter(data.sources).most_common()) if data.sources else None},
-        "settings": {k: settings.get(k) for k in ("features", "vectors", "classifier")},
+        "settings": {k: settings.get(k) for k in ("features", "classifier")},
         "cv": report,
         "seconds": seconds,
         "command": command,
