@@ -120,6 +120,13 @@ def train_topics(
     group_col: Optional[str] = typer.Option(None, "--group-col",
                                             help="Rows sharing this value stay in one CV fold (e.g. a translated pair)."),
     lang_col: Optional[str] = typer.Option(None, "--lang-col", help="Report scores per value of this column too."),
+    source_col: Optional[str] = typer.Option(None, "--source-col", metavar="COLUMN",
+                                             help="Where each text comes from (site, corpus): adds leave-one-source-out "
+                                                  "cross-validation, the headline of the report and card (small sources "
+                                                  "pooled, see --min-source-rows)."),
+    min_source_rows: Optional[int] = typer.Option(None, "--min-source-rows", min=1, metavar="N",
+                                                  help="Sources with fewer rows share a held-out fold "
+                                                       "(default configs/topics.toml [cv], 100)."),
     by_col: Optional[List[str]] = typer.Option(None, "--by-col", metavar="COLUMN",
                                                help="Also report CV scores per value of this column (repeatable), "
                                                     "e.g. annotation round or source."),
@@ -131,7 +138,10 @@ def train_topics(
     format: str = typer.Option("table", "--format", "-f", help="table or json (the report)."),
     note: Optional[str] = typer.Option(None, "--note", help="A paragraph for the model card (data provenance, ...)."),
 ) -> None:
-    """Train a topic classifier on your own labels; print a k-fold cross-validation report.
+    """Train a topic classifier on your own labels; print a cross-validation report.
+
+    With --source-col the headline is leave-one-source-out cross-validation (how the model does
+    on a site or corpus it has never seen), next to the random-fold figure.
 
     Writes OUT/model.joblib (a scikit-learn Pipeline), OUT/card.json, a model card OUT/README.md
     and the confusion matrix OUT/confusion.png. Use it with `--model OUT` in `process` and
@@ -144,7 +154,7 @@ def train_topics(
     command = "polclaims train topics " + " ".join(shlex.quote(a) for a in sys.argv[3:]) if len(sys.argv) > 3 else ""
     try:
         data_obj = tr.read_labelled(data, text_col, label_col, group_col, lang_col, skip_invalid=skip_invalid,
-                                    by_cols=list(by_col or []))
+                                    by_cols=list(by_col or []), source_col=source_col)
     except tr.TrainDataError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
@@ -152,8 +162,12 @@ def train_topics(
         typer.echo(f"SKIPPED {p['id']}: {p['reason']}", err=True)
     typer.echo(f"training on {len(data_obj.texts)} examples, {len(set(data_obj.labels))} labels "
                f"({len(data_obj.problems)} rows skipped)", err=True)
-    model, report = tr.train(data_obj, out, folds=folds, command=command,
-                             progress=lambda msg: typer.echo(msg, err=True))
+    try:
+        model, report = tr.train(data_obj, out, folds=folds, command=command,
+                                 progress=lambda msg: typer.echo(msg, err=True), min_source_rows=min_source_rows)
+    except tr.TrainDataError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
     if note:
         model.card["note"] = note
     if eval_gold is not None:
@@ -168,7 +182,10 @@ def train_topics(
     if format == "json":
         typer.echo(json.dumps(model.card, ensure_ascii=False, indent=1))
     else:
-        typer.echo(tr.report_table(report))
+        if "cv_by_source" in model.card:
+            typer.echo(tr.report_table(model.card["cv_by_source"]))
+            typer.echo("random folds (sources shared between training and test; flatters the model):")
+        typer.echo(tr.report_table(model.card["cv"]))
         if "gold_eval" in model.card:
             typer.echo(_gold_table(model.card["gold_eval"]))
         typer.echo(f"model written to {out} ({model.card.get('size_bytes', 0) / 1e6:.1f} MB); "

@@ -275,3 +275,178 @@ def test_single_language_sentences_carry_one_labelled_side(tmp_path, monkeypatch
     assert [(a["side"], a["label"]) for a in adj] == [("kk", "culture")]
     with pytest.raises(ValueError, match="not supported"):
         list(corpus.read_sentences({"x": {"file": "ner/s.txt", "format": "csv", "lang": "kk"}}))
+
+
+# --- issue 14: source-grouped evaluation, pooled corpus, codebook boundaries ---------------
+
+@pytest.mark.parametrize("seed", range(5))
+def test_source_folds_never_put_one_source_in_two_folds(seed):
+    """Leave-one-source-out: every row is held out exactly once, no source is split between
+    folds, big sources are folds of their own and small ones share a fold of >= min_size rows."""
+    import random
+
+    from pipeline.topics.train import source_folds
+
+    rng = random.Random(seed)
+    sizes = {f"s{i}": rng.choice([1, 3, 20, 60, 99, 100, 150, 700]) for i in range(rng.randint(3, 25))}
+    sources = [s for s, n in sizes.items() for _ in range(n)]
+    rng.shuffle(sources)
+    folds = source_folds(sources, min_size=100)
+    held = [i for idx, _ in folds for i in idx]
+    assert sorted(held) == list(range(len(sources)))
+    fold_of: dict[str, int] = {}
+    for k, (idx, names) in enumerate(folds):
+        assert {sources[i] for i in idx} == set(names)
+        for i in idx:
+            assert fold_of.setdefault(sources[i], k) == k, f"{sources[i]} in folds {fold_of[sources[i]]} and {k}"
+        if len(names) > 1:
+            assert all(sizes[n] < 100 for n in names)
+    for s, n in sizes.items():
+        if n >= 100:
+            assert [names for _, names in folds if s in names] == [[s]]
+    small = sum(n for n in sizes.values() if n < 100)
+    if small >= 100:
+        assert all(len(idx) >= 100 for idx, names in folds)
+
+
+def test_train_with_source_col_reports_leave_one_source_out_next_to_random_folds(tmp_path):
+    import csv
+
+    rows = list(csv.DictReader(EXAMPLE.open(encoding="utf-8")))
+    src = tmp_path / "with_source.csv"
+    with src.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=[*rows[0], "site"])
+        w.writeheader()
+        for i, r in enumerate(rows):
+            w.writerow({**r, "site": ["a", "b", "c", "d"][i % 4]})
+    out = tmp_path / "m"
+    res = runner.invoke(app, ["train", "topics", str(src), "--label-col", "category", "--lang-col", "lang",
+                              "--source-col", "site", "--min-source-rows", "5", "--folds", "3", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    card = json.loads((out / "card.json").read_text())
+    loso = card["cv_by_source"]
+    assert loso["scheme"] == "leave one source out" and loso["folds"] == 4
+    assert set(loso["by_source"]) == {"a", "b", "c", "d"} and set(loso["by_lang"]) == {"kk", "ru"}
+    assert sum(v["n"] for v in loso["by_source"].values()) == len(rows)
+    assert card["cv"]["folds"] == 3 and "leave one source out" not in card["cv"]["scheme"]
+    readme = (out / "README.md").read_text()
+    assert "leave one source out" in readme and "random-fold accuracy" in readme
+    assert "4-fold leave-one-source-out cross-validation" in res.output
+    one = runner.invoke(app, ["train", "topics", str(src), "--label-col", "category", "--source-col", "lang",
+                              "--min-source-rows", "1000", "--out", str(tmp_path / "m2")])
+    assert one.exit_code == 2 and "leave-one-source-out needs at least 2" in one.output
+
+
+def test_pooled_label_is_the_majority_of_every_annotator():
+    from pipeline.topics.pooled import decide
+
+    assert decide(["education", "education", "culture"], ["education"]) == "education"
+    # topic corpus and claims corpus disagree 2:2 -> the one corpus-final label among the tied wins
+    assert decide(["health", "health", "labor", "labor", "none"], ["health", "none"]) == "health"
+    # 2:2 and both tied labels are a corpus's final label: split, left out
+    assert decide(["health", "health", "labor", "labor"], ["health", "labor"]) is None
+
+
+def test_boundary_rules_relabel_only_what_contradicts_the_codebook():
+    from pipeline.topics.boundaries import relabel
+    from pipeline.topics.pooled import apply_relabel
+
+    rows = [
+        {"id": "a", "lang": "ru", "label": "technology",
+         "text": "В ЦОН района оборудованы рабочие места с доступом к порталу электронного правительства."},
+        {"id": "b", "lang": "kk", "label": "technology",
+         "text": "Мемлекеттік қызметтерді электрондық форматта және ХҚКО арқылы алу мүмкіндігі туралы."},
+        {"id": "c", "lang": "ru", "label": "technology",
+         "text": "Портал электронного правительства перевели на новое программное обеспечение."},
+        {"id": "d", "lang": "ru", "label": "technology",
+         "text": "В районе проложат широкополосный доступ в интернет."},
+        {"id": "e", "lang": "ru", "label": "government_operations",
+         "text": "Счетный комитет выявил нецелевое использование бюджетных средств на 2 млрд тенге."},
+        {"id": "f", "lang": "kk", "label": "government_operations",
+         "text": "Мемлекет басшысы Республикалық бюджеттің атқарылуын бақылау жөніндегі Есеп комитетінің "
+                 "төрағасын қабылдады."},
+        {"id": "g", "lang": "ru", "label": "government_operations",
+         "text": "Счетный комитет подписал меморандум о сотрудничестве с ЕВРОСАИ."},
+        {"id": "h", "lang": "ru", "label": "macroeconomics",
+         "text": "Счетный комитет подписал меморандум о сотрудничестве с высшим органом аудита Кореи."},
+        {"id": "i", "lang": "ru", "label": "education",
+         "text": "Студенты получили услуги через портал электронного правительства."},
+    ]
+    recs = relabel(rows)
+    assert {r["id"]: (r["from"], r["to"]) for r in recs} == {
+        "a": ("technology", "government_operations"),
+        "b": ("technology", "government_operations"),
+        "e": ("government_operations", "macroeconomics"),
+        "h": ("macroeconomics", "government_operations"),
+    }
+    assert relabel(rows) == recs                                   # deterministic
+    relabelled = [{**r, "label": next((x["to"] for x in recs if x["id"] == r["id"]), r["label"])} for r in rows]
+    assert relabel(relabelled) == []                               # no rule undoes another
+    by_hash = {r["sha1"]: r for r in recs}
+    assert apply_relabel(rows[0]["text"], "technology", by_hash) == "government_operations"
+    # a text whose label has since changed (a new annotation) is left alone
+    assert apply_relabel(rows[0]["text"], "education", by_hash) == "education"
+
+
+def test_relabel_script_writes_a_reproducible_record_file(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("relabel_boundaries",
+                                                  PROJECT_ROOT / "data" / "topics" / "relabel_boundaries.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rows = [{"id": "x:1:ru", "lang": "ru", "label": "technology",
+             "text": "Мобильное приложение eGov.kz дает доступ к государственным услугам портала."},
+            {"id": "x:2:ru", "lang": "ru", "label": "health", "text": "Больницу построят в 2026 году."}]
+    seen = {}
+
+    def fake_pooled(relabels=None, **kw):
+        seen["relabels"] = relabels
+        return rows, {}
+
+    monkeypatch.setattr(mod.pooled, "pooled_examples", fake_pooled)
+    out = tmp_path / "relabels.jsonl"
+    assert mod.main(["--out", str(out)]) == 0
+    first = out.read_text(encoding="utf-8")
+    assert seen["relabels"] == {}          # rules see the annotators' labels, not earlier re-labels
+    recs = [json.loads(line) for line in first.splitlines()]
+    assert [(r["id"], r["from"], r["to"], r["rule"]) for r in recs] == [
+        ("x:1:ru", "technology", "government_operations", "e-government as administration")]
+    assert mod.main(["--out", str(out)]) == 0 and out.read_text(encoding="utf-8") == first
+
+
+@needs_shared
+def test_pooled_training_corpus_has_both_corpora_one_row_per_text_and_no_gold():
+    from collections import Counter
+
+    from pipeline.topics import corpus, pooled
+
+    rows, summary = pooled.pooled_examples()
+    assert summary["rows"] == len(rows) > 9000
+    froms = Counter(r["labels_from"] for r in rows)
+    assert froms["claims"] > 1000 and froms["topics"] > 1000 and froms["claims+topics"] > 1000
+    assert len({pooled.dedupe_key(r["text"]) for r in rows}) == len(rows)
+    sources = Counter(r["source"] for r in rows)
+    assert {"ru_lenta", "kaznerd", "enu1", "kk_ktb"} <= set(sources)
+    assert "kaznerd-valid" not in sources and "kaznerd-test" not in sources
+    assert "none" not in {r["label"] for r in rows}
+    gold = corpus.gold_texts()
+    assert not any(pooled.overlaps_gold_text(r["text"], gold) for r in rows)
+
+
+def test_word_vectors_only_for_texts_the_vectors_know_and_never_pickled():
+    """navec vectors go to Russian text; a Kazakh text (few of its words in navec) gets none,
+    and the vectors stay out of the saved model (they ship in the natasha wheel)."""
+    import pickle
+
+    import numpy as np
+
+    pytest.importorskip("navec")
+    from pipeline.topics.estimators import MeanWordVectors
+
+    mv = MeanWordVectors(weight=2.0)
+    X = mv.transform(["Правительство повысит пенсии с января.",
+                      "Үкімет қаңтардан бастап зейнетақыны көтереді.", ""]).toarray()
+    assert np.isclose(np.linalg.norm(X[0]), 2.0)
+    assert not X[1].any() and not X[2].any()
+    assert len(pickle.dumps(mv)) < 1000

@@ -56,6 +56,15 @@ def source_name(kk_file: str) -> str:
     return _SOURCE_NAMES.get(kk_file) or re.split(r"[-+]ka[zs]", kk_file)[0]
 
 
+def unit_source(pair_id: str) -> str:
+    """The source (site or corpus) of a unit id: "enu1:67" -> "enu1"; a single-language
+    sentence's key -> its configured `source` ("kaznerd-valid:5" -> "kaznerd"), so that
+    leave-one-source-out keeps both KazNERD files in one fold."""
+    key = pair_id.split(":")[0]
+    sentences = config.load("topics").get("default_corpus", {}).get("sentences", {})
+    return sentences.get(key, {}).get("source", key)
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha1(_WS.sub(" ", text).strip().encode("utf-8")).hexdigest()[:12]
 
@@ -222,7 +231,7 @@ def join_labels(labels: Iterable[dict], directory: Path | None = None, keep_none
                 problems.append({"pair_id": rec["pair_id"], "reason": f"{lang} text changed (hash mismatch)"})
                 continue
             examples.append({"id": f"{rec['pair_id']}:{lang}", "pair_id": rec["pair_id"], "lang": lang,
-                             "text": text, "label": label, "source": rec["pair_id"].split(":")[0],
+                             "text": text, "label": label, "source": unit_source(rec["pair_id"]),
                              "corpus": "parallel" if pair.kk and pair.ru else "single-language",
                              "round": annotation_round(rec.get("annotator", ""))})
     return examples, problems
@@ -446,8 +455,11 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(prog="python -m pipeline.topics.corpus", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="join data/topics/labels.jsonl with the corpus texts")
+    b = sub.add_parser("build", help="the default model's training table: data/topics and data/claims labels "
+                                     "joined with their texts, one row per distinct text (pipeline.topics.pooled)")
     b.add_argument("out", type=Path)
+    b.add_argument("--topics-only", action="store_true", help="only data/topics/labels.jsonl (the corpus before the "
+                                                              "claims corpus was pooled in)")
     st = sub.add_parser("stats", help="label counts, imbalance and annotator agreement of data/topics")
     st.add_argument("--dir", type=Path, default=config.resolve_path("data/topics"))
     m = sub.add_parser("merge", help="annotator outputs -> data/topics/labels.jsonl + second_opinions.jsonl")
@@ -466,11 +478,17 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.cmd == "stats":
         print(json.dumps(stats(args.dir), ensure_ascii=False, indent=1))
-    elif args.cmd == "build":
+    elif args.cmd == "build" and args.topics_only:
         res = write_training_file(args.out)
         for p in res["problems"]:
             print(f"SKIPPED {p['pair_id']}: {p['reason']}")
         print(f"{res['examples']} labelled texts written to {res['out']}")
+    elif args.cmd == "build":
+        from pipeline.topics import pooled
+
+        res = pooled.write(args.out)
+        print(json.dumps(res, ensure_ascii=False, indent=1))
+        print(f"{res['rows']} labelled texts written to {res['out']}")
     elif args.cmd == "disagreements":
         for path in disagreement_batches(args.out_dir, args.batch_dir, set(args.rounds.split(",")),
                                          args.prefix, args.batches):

@@ -35,13 +35,47 @@ def normalize_text(text: str) -> str:
 
 def build_pipeline(settings: dict[str, Any] | None = None):
     """An unfitted Pipeline from the [features] and [classifier] settings of configs/topics.toml."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.pipeline import Pipeline
 
     settings = settings or config.load("topics")
     feats = settings.get("features", {})
-    clf_cfg = settings.get("classifier", {})
+    if feats.get("kind", "tfidf") == "hashing":
+        union = _hashed_features(feats)
+    else:
+        union = _tfidf_features(feats)
+    return Pipeline([*union, ("clf", _classifier(settings.get("classifier", {})))])
+
+
+def _hashed_features(feats: dict[str, Any]) -> list:
+    """Hashed word and character n-grams (learn nothing, so cross-validation computes them once),
+    then TF-IDF weights learnt on the training rows."""
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+    from pipeline.topics.estimators import StatelessUnion
+
+    n = 2 ** int(feats.get("hash_bits", 16))
+    word = HashingVectorizer(preprocessor=normalize_text, analyzer="word", token_pattern=r"(?u)\b\w\w+\b",
+                             ngram_range=tuple(feats.get("word_ngram", (1, 2))), n_features=n,
+                             alternate_sign=False, norm=None, dtype=_float32())
+    char = HashingVectorizer(preprocessor=normalize_text, analyzer="char_wb",
+                             ngram_range=tuple(feats.get("char_ngram", (3, 6))), n_features=n,
+                             alternate_sign=False, norm=None, dtype=_float32())
+    vectors = feats.get("vectors") or {}
+    if not vectors.get("path"):
+        return [("hashed", StatelessUnion([("word", word), ("char", char)])),
+                ("tfidf", TfidfTransformer(sublinear_tf=feats.get("sublinear_tf", True)))]
+    from pipeline.topics.estimators import HeadTfidf, MeanWordVectors
+
+    return [("hashed", StatelessUnion([("word", word), ("char", char),
+                                       ("vectors", MeanWordVectors(vectors["path"], float(vectors.get("weight", 1.0)),
+                                                                   float(vectors.get("min_coverage", 0.5))))])),
+            ("tfidf", HeadTfidf(2 * n, sublinear_tf=feats.get("sublinear_tf", True)))]
+
+
+def _tfidf_features(feats: dict[str, Any]) -> list:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
     word = TfidfVectorizer(preprocessor=normalize_text, analyzer="word",
                            token_pattern=r"(?u)\b\w\w+\b",
                            ngram_range=tuple(feats.get("word_ngram", (1, 2))),
@@ -51,7 +85,12 @@ def build_pipeline(settings: dict[str, Any] | None = None):
                            ngram_range=tuple(feats.get("char_ngram", (2, 5))),
                            min_df=feats.get("min_df", 2), max_features=feats.get("max_features_char"),
                            sublinear_tf=feats.get("sublinear_tf", True), dtype=_float32())
-    union = FeatureUnion([("word", word), ("char", char)])
+    return [("features", FeatureUnion([("word", word), ("char", char)]))]
+
+
+def _classifier(clf_cfg: dict[str, Any]):
+    from sklearn.linear_model import LogisticRegression
+
     kind = clf_cfg.get("kind", "logreg")
     class_weight = clf_cfg.get("class_weight") or None
     if class_weight == "sqrt_balanced":
@@ -63,6 +102,12 @@ def build_pipeline(settings: dict[str, Any] | None = None):
             from pipeline.topics.estimators import SqrtBalancedLogReg
 
             clf = SqrtBalancedLogReg(C=float(clf_cfg.get("C", 10.0)), max_iter=int(clf_cfg.get("max_iter", 2000)))
+    elif kind == "sgd":
+        from pipeline.topics.estimators import Float32SGD
+
+        clf = Float32SGD(loss="log_loss", alpha=float(clf_cfg.get("alpha", 2e-5)), class_weight=class_weight,
+                         max_iter=int(clf_cfg.get("epochs", 10)), tol=None,
+                         random_state=int(clf_cfg.get("seed", 0)))
     elif kind == "svm":
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import LinearSVC
@@ -70,8 +115,8 @@ def build_pipeline(settings: dict[str, Any] | None = None):
         clf = CalibratedClassifierCV(LinearSVC(C=float(clf_cfg.get("C", 1.0)), class_weight=class_weight),
                                      method="sigmoid", cv=3)
     else:
-        raise ValueError(f"configs/topics.toml [classifier] kind must be 'logreg' or 'svm', not {kind!r}")
-    return Pipeline([("features", union), ("clf", clf)])
+        raise ValueError(f"configs/topics.toml [classifier] kind must be 'logreg', 'sgd' or 'svm', not {kind!r}")
+    return clf
 
 
 def _float32():
