@@ -219,6 +219,12 @@ train_app.command("topics")(train_topics)
 train_app.command("claims")(train_claims)
 evaluate_app.command("topics")(evaluate_topics_command)
 
+from .threads.cli import evaluate_threads_command, threads_command, track_command  # noqa: E402
+
+app.command("track")(track_command)
+app.command("threads")(threads_command)
+evaluate_app.command("threads")(evaluate_threads_command)
+
 
 @train_app.command("kk")
 def train_kk(

@@ -17,6 +17,8 @@ FORMATS = ("table", "json", "jsonl", "csv")
 # What a person sees by default; programs (json/jsonl/csv) get every column.
 # Few enough to stay readable in a 100-column terminal; --columns shows any other.
 TABLE_COLUMNS = ("statement_id", "date", "lang", "type", "polarity", "predicate", "actor", "target", "quantities")
+THREAD_TABLE_COLUMNS = ("thread_position", "thread_role", "thread_date", "statement_id", "lang", "type", "predicate",
+                        "target", "sentence")
 ALIGNED_TABLE_COLUMNS = ("kk_statement_id", "kk_type", "kk_predicate", "ru_predicate", "kk_sentence",
                          "ru_sentence")
 TABLE_WIDTHS = {"sentence": 60, "kk_sentence": 45, "ru_sentence": 45, "target": 30, "statement_id": 16,
@@ -75,6 +77,8 @@ def query(
     statement: Optional[List[str]] = typer.Option(None, "--statement", help="Only these statement ids."),
     aligned: bool = typer.Option(
         False, "--aligned", help="Kazakh claims side by side with their aligned Russian twins (kk_*/ru_* columns)."),
+    thread: Optional[List[str]] = typer.Option(
+        None, "--thread", help="A promise thread's claims in timeline order (ids from `polclaims threads`)."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="At most N claims."),
     format: Optional[str] = typer.Option(
         None, "--format", "-f", help="table, json, jsonl or csv. Default: table on a terminal, else jsonl."),
@@ -96,14 +100,16 @@ def query(
       polclaims query --aligned --topic government_operations --format table
 
       polclaims query --lemma избрать --columns statement_id,predicate,target,quantities
+
+      polclaims query --thread T1a2b3c4d5e --format table
     """
-    from .query import ALIGNED_COLUMNS, COLUMNS, query_claims
+    from .query import ALIGNED_COLUMNS, COLUMNS, THREAD_COLUMNS, query_claims
     from .store import StoreError
 
     fmt = format or ("table" if sys.stdout.isatty() else "jsonl")
     if fmt not in FORMATS:
         _fail(f"--format: {fmt!r} is not allowed; use one of {', '.join(FORMATS)}")
-    available = ALIGNED_COLUMNS if aligned else COLUMNS
+    available = ALIGNED_COLUMNS if aligned else (THREAD_COLUMNS + COLUMNS if thread else COLUMNS)
     if columns:
         cols = [c.strip() for c in columns.split(",") if c.strip()]
         unknown = [c for c in cols if c not in available]
@@ -111,7 +117,7 @@ def query(
             _fail(f"--columns: unknown column(s) {', '.join(unknown) or '(none given)'}; "
                   f"available: {', '.join(available)}")
     elif fmt == "table":
-        cols = list(ALIGNED_TABLE_COLUMNS if aligned else TABLE_COLUMNS)
+        cols = list(ALIGNED_TABLE_COLUMNS if aligned else (THREAD_TABLE_COLUMNS if thread else TABLE_COLUMNS))
     else:
         cols = list(available)
     if not db.is_file():
@@ -122,7 +128,8 @@ def query(
             db, type=_split(type), actor_kind=_split(actor_kind), actor=actor,
             predicate_lemma=_split(lemma), topic=_split(topic), lang=_split(lang), speaker=speaker,
             date_from=date_from, date_to=date_to, polarity=_split(polarity), has_quantity=has_quantity,
-            search=search, statement_id=statement, aligned=aligned, limit=limit)
+            search=search, statement_id=statement, aligned=aligned, limit=limit,
+            thread=_split(thread))
     except ValueError as e:
         _fail(str(e))
     except (StoreError, FileNotFoundError) as e:

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.claims import corpus  # noqa: E402
+from pipeline.threads.evaluate import window  # noqa: E402
 from pipeline.topics.corpus import text_hash  # noqa: E402
 
 SEED = 20
@@ -29,19 +30,6 @@ PER_LANG = 110
 BATCH = 110
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 NEAR_DATE = re.compile(r"(?<!\d)\d{1,2}\s*[^\W\d_]{3,}[^\d]{0,12}(?:19|20)\d\d|(?:19|20)\d\d\D{1,16}\d{1,2}\s*[^\W\d_]{3,}|\d{1,2}\.\d{1,2}\.(?:19|20)?\d\d")
-
-
-def window(text: str, width: int = 300) -> str:
-    m = YEAR.search(text)
-    if len(text) <= width + 100 or not m:
-        return text
-    start = max(0, m.start() - width // 2)
-    end = min(len(text), start + width)
-    if start > 0:
-        start = text.find(" ", start) + 1
-    if end < len(text):
-        end = text.rfind(" ", start, end)
-    return text[start:end].strip()
 
 
 def main(out_dir: str) -> None:
