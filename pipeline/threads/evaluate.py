@@ -4,7 +4,7 @@ Linking: every gold claim of the claims corpus (``data/claims``, texts from ``..
 is linked as ``polclaims track`` links a store (each annotated text a statement, the two sides of a
 parallel pair one statement group, ``align`` making kk↔ru twins). A gold pair of
 ``data/threads/pairs.jsonl`` is predicted *same* when both its claims end in one thread. Scores
-are grouped by source (the pair's site, or "a+b" for two sites), as for claims; the linker's
+are grouped by source (every pair that touches a site counts for that site), as for claims; the linker's
 settings are set a priori in configs/threads/, not fitted to these pairs, so every source is
 unseen by construction. Thread purity: the share of threads holding a judged pair in which no
 judged pair is a wrong link.
@@ -98,6 +98,9 @@ def load_pairs(path: Path) -> list[dict]:
     return rows
 
 
+MIN_POSITIVES = 5  # a source enters the macro average with at least this many gold links
+
+
 def score_pairs(pairs: Sequence[dict], thread_of: dict[str, int]) -> dict[str, Any]:
     """Pairwise P/R/F1 overall, per source, language and stratum, and thread purity."""
     groups: dict[str, dict[str, Counter]] = {"source": defaultdict(Counter), "lang": defaultdict(Counter),
@@ -111,14 +114,16 @@ def score_pairs(pairs: Sequence[dict], thread_of: dict[str, int]) -> dict[str, A
         gold = bool(p["same"])
         cell = "tp" if pred and gold else "fp" if pred else "fn" if gold else "tn"
         total[cell] += 1
-        for g, key in (("source", p.get("source")), ("lang", p.get("lang")), ("stratum", p.get("stratum"))):
+        for g, key in (("lang", p.get("lang")), ("stratum", p.get("stratum"))):
             groups[g][key or "?"][cell] += 1
+        for src in sorted(set((p.get("source") or "?").split("+"))):  # a pair of two sites counts for both
+            groups["source"][src][cell] += 1
         if pred:
             judged[ta].append(gold)
     out = {"pairs": len(pairs), "positives": total["tp"] + total["fn"], **prf(total["tp"], total["fp"], total["fn"])}
     for g, cells in groups.items():
         out[f"by_{g}"] = {k: {"pairs": sum(c.values()), **prf(c["tp"], c["fp"], c["fn"])} for k, c in sorted(cells.items())}
-    f1s = [v["f1"] for v in out["by_source"].values() if v["f1"] is not None]
+    f1s = [v["f1"] for v in out["by_source"].values() if v["f1"] is not None and v["tp"] + v["fn"] >= MIN_POSITIVES]
     out["macro_f1_by_source"] = round(sum(f1s) / len(f1s), 3) if f1s else None
     out["thread_purity"] = {"threads_with_judged_pairs": len(judged),
                             "pure": sum(1 for v in judged.values() if all(v)),

@@ -78,11 +78,14 @@ def stems(text: str | None, lang: str) -> set[str]:
 
 
 def lemma_keys(lemma: str | None, lang: str) -> set[str]:
-    """Blocking keys of a lemma: itself and every related-verbs group it belongs to."""
+    """Blocking keys of a lemma: itself, every related-verbs group it belongs to, and the groups
+    whose promises those groups enact (`[enacts]` of configs/threads/link.toml)."""
     if not lemma:
         return set()
     lemma = lemma.casefold()
-    return {"=" + lemma} | {"~" + g for g in lang_config(lang)["groups"].get(lemma, ())}
+    groups = lang_config(lang)["groups"].get(lemma, frozenset())
+    enacts = settings().get("enacts", {})
+    return {"=" + lemma} | {"~" + g for g in groups} | {"~" + e for g in groups for e in enacts.get(g, ())}
 
 
 def _numbers(c: ThreadClaim) -> tuple[set[str], dict[str, set[str]]]:
@@ -104,6 +107,7 @@ class _Prepared:
     sent: set[str]
     years: set[str]
     amounts: dict[str, set[str]]
+    index: set[str] = field(default_factory=set)
 
 
 def prepare(claims: Sequence[ThreadClaim]) -> tuple[list[_Prepared], dict[str, dict[str, float]]]:
@@ -123,6 +127,10 @@ def prepare(claims: Sequence[ThreadClaim]) -> tuple[list[_Prepared], dict[str, d
     for lang, counts in df.items():
         n = sum(1 for p in prepared if p.claim.lang == lang)
         idf[lang] = {w: math.log((n + 1) / (k + 0.5)) for w, k in counts.items()}
+    rare = int(settings()["blocking"].get("rare_sentence_words", 3))
+    for p in prepared:  # words that propose pairs: the target's, and the sentence's rarest few
+        counts = df[p.claim.lang]
+        p.index = p.obj | set(sorted(p.sent - p.obj, key=lambda w: (counts[w], w))[:rare])
     return prepared, idf
 
 
@@ -219,7 +227,7 @@ def candidate_pairs(prepared: Sequence[_Prepared]) -> Iterable[tuple[int, int]]:
         postings: dict[str, list[int]] = defaultdict(list)
         for i in members:
             p = prepared[i]
-            for w in p.sent:
+            for w in p.index:
                 postings[w].append(i)
             for y in p.years:
                 postings["#" + y].append(i)
