@@ -86,8 +86,12 @@ def first_two(anns: dict[str, dict]) -> list[str]:
 
 
 def third(batch_dir: Path) -> None:
+    """Disagreements not yet sent to a third annotator, in new files numbered after the existing
+    ones (a later round never rewrites a file a third annotator may be working on)."""
     problems: list[str] = []
     for kind, prefix, key, third_prefix in (("pairs", "batch", "pair_id", "third"), ("dates", "dates", "item_id", "third-dates")):
+        done = {r[key] for b in batches(batch_dir, third_prefix) for r in read_jsonl(batch_dir / f"{b}.jsonl")}
+        first = len(batches(batch_dir, third_prefix)) + 1
         disagree = []
         for b in batches(batch_dir, prefix):
             anns = labels(batch_dir, b, kind, problems)
@@ -97,8 +101,9 @@ def third(batch_dir: Path) -> None:
                 continue
             rows = read_jsonl(batch_dir / f"{b}.jsonl")
             x, y = anns[two[0]], anns[two[1]]
-            disagree += [r for r in rows if r[key] not in x or r[key] not in y or x[r[key]] != y[r[key]]]
-        for n, start in enumerate(range(0, len(disagree), 100), start=1):
+            disagree += [r for r in rows if (r[key] not in x or r[key] not in y or x[r[key]] != y[r[key]])
+                         and r[key] not in done]
+        for n, start in enumerate(range(0, len(disagree), 100), start=first):
             with open(batch_dir / f"{third_prefix}-{n:02d}.jsonl", "w", encoding="utf-8") as fh:
                 for r in disagree[start:start + 100]:
                     fh.write(json.dumps(r, ensure_ascii=False) + "\n")

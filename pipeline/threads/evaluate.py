@@ -187,7 +187,10 @@ def evaluate(pairs_path: Path, dates_path: Path | None = None, records: Sequence
     threads, links = link(claims)
     thread_of = {cid: k for k, t in enumerate(threads) for cid in t}
     known_pairs = [p for p in pairs if p["pair_id"] not in set(unknown)]
+    rounds = sorted({p.get("round", 1) for p in known_pairs})
     out = {"linking": score_pairs(known_pairs, thread_of),
+           "by_round": {f"round_{r}": score_pairs([p for p in known_pairs if p.get("round", 1) == r], thread_of)
+                        for r in rounds},
            "corpus": {"claims": len(claims), "threads": len(threads), "claims_in_threads": len(thread_of),
                       "links": len(links)},
            "pairs_without_claims": unknown}
@@ -196,9 +199,16 @@ def evaluate(pairs_path: Path, dates_path: Path | None = None, records: Sequence
     return out
 
 
+ROUND_NAMES = {"round_1": "round 1 (development: linker rules revised on its errors)",
+               "round_2": "round 2 (held-out test)"}
+
+
 def summary_lines(scores: dict[str, Any]) -> Iterable[str]:
+    for name, r in scores.get("by_round", {}).items():
+        yield (f"{ROUND_NAMES.get(name, name)}: {r['pairs']} pairs ({r['positives']} same): P {r['precision']} "
+               f"R {r['recall']} F1 {r['f1']}; purity {r['thread_purity']['purity']}")
     lk = scores["linking"]
-    yield (f"linking: {lk['pairs']} gold pairs ({lk['positives']} same): P {lk['precision']} R {lk['recall']} "
+    yield (f"all rounds: {lk['pairs']} gold pairs ({lk['positives']} same): P {lk['precision']} R {lk['recall']} "
            f"F1 {lk['f1']}; macro F1 over sources {lk['macro_f1_by_source']}; thread purity "
            f"{lk['thread_purity']['purity']} ({lk['thread_purity']['pure']}/{lk['thread_purity']['threads_with_judged_pairs']})")
     for g in ("lang", "stratum", "source"):

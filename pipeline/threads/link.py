@@ -60,7 +60,20 @@ def lang_config(lang: str) -> dict:
     words = cfg.get("words", {})
     return {"groups": groups, "stop": frozenset(w.casefold() for w in cfg.get("stopwords", {}).get("words", [])),
             "stem": int(words.get("stem_length", 5)), "min": int(words.get("min_length", 4)),
-            "actions": cfg.get("actions", {})}
+            "light": frozenset(w.casefold() for w in words.get("light_verbs", [])),
+            "self_reference": tuple(w.casefold() for w in words.get("self_reference", []))}
+
+
+def self_referring(target: str | None, lang: str) -> bool:
+    """"настоящее постановление", "осы қаулы": a target naming the text it stands in."""
+    prefixes = lang_config(lang)["self_reference"]
+    return bool(target and prefixes and any(w.startswith(prefixes) for w in WORD.findall(target.casefold())))
+
+
+def individual_act(lemma: str | None, lang: str) -> bool:
+    """An appointment, award or dismissal (`[acts]` of configs/threads/link.toml)."""
+    groups = lang_config(lang)["groups"].get((lemma or "").casefold(), frozenset())
+    return bool(groups & set(settings().get("acts", {}).get("individual_groups", [])))
 
 
 def settings() -> dict:
@@ -80,7 +93,7 @@ def stems(text: str | None, lang: str) -> set[str]:
 def lemma_keys(lemma: str | None, lang: str) -> set[str]:
     """Blocking keys of a lemma: itself, every related-verbs group it belongs to, and the groups
     whose promises those groups enact (`[enacts]` of configs/threads/link.toml)."""
-    if not lemma:
+    if not lemma or lemma.casefold() in lang_config(lang)["light"]:
         return set()
     lemma = lemma.casefold()
     groups = lang_config(lang)["groups"].get(lemma, frozenset())
@@ -108,6 +121,7 @@ class _Prepared:
     years: set[str]
     amounts: dict[str, set[str]]
     index: set[str] = field(default_factory=set)
+    individual: bool = False
 
 
 def prepare(claims: Sequence[ThreadClaim]) -> tuple[list[_Prepared], dict[str, dict[str, float]]]:
@@ -121,12 +135,15 @@ def prepare(claims: Sequence[ThreadClaim]) -> tuple[list[_Prepared], dict[str, d
             obj |= stems(q, c.lang)
         sent = stems(c.sentence, c.lang) | obj
         years, amounts = _numbers(c)
-        prepared.append(_Prepared(c, units[c.claim_id], lemma_keys(c.predicate_lemma, c.lang), obj, sent, years, amounts))
+        keys = set() if self_referring(c.target, c.lang) else lemma_keys(c.predicate_lemma, c.lang)
+        prepared.append(_Prepared(c, units[c.claim_id], keys, obj, sent, years, amounts,
+                                  individual=c.type == "decision" and individual_act(c.predicate_lemma, c.lang)))
         df[c.lang].update(sent)
     idf = {}
     for lang, counts in df.items():
         n = sum(1 for p in prepared if p.claim.lang == lang)
         idf[lang] = {w: math.log((n + 1) / (k + 0.5)) for w, k in counts.items()}
+        idf[lang][UNIQUE] = math.log((n + 1) / 1.5)   # the weight of a word only one claim holds
     rare = int(settings()["blocking"].get("rare_sentence_words", 3))
     for p in prepared:  # words that propose pairs: the target's, and the sentence's rarest few
         counts = df[p.claim.lang]
@@ -153,6 +170,9 @@ def _units(claims: Sequence[ThreadClaim]) -> dict[str, int]:
     return {c.claim_id: ids.setdefault(find(c.claim_id), len(ids)) for c in claims}
 
 
+UNIQUE = "\0unique"
+
+
 def _weighted(a: set[str], b: set[str], idf: dict[str, float], mode: str) -> float:
     if not a or not b:
         return 0.0
@@ -161,7 +181,9 @@ def _weighted(a: set[str], b: set[str], idf: dict[str, float], mode: str) -> flo
         return 0.0
     wa, wb = sum(idf.get(w, 1.0) for w in a), sum(idf.get(w, 1.0) for w in b)
     if mode == "overlap":
-        return shared / min(wa, wb)
+        # scaled down when what is shared weighs less than `min_shared_target` unique words
+        need = float(settings()["score"].get("min_shared_target", 0.0)) * idf.get(UNIQUE, 1.0)
+        return shared / min(wa, wb) * (min(1.0, shared / need) if need > 0 else 1.0)
     return shared / (wa + wb - shared)
 
 
@@ -190,7 +212,7 @@ def score(f: dict[str, float]) -> float:
 
 def compatible(a: _Prepared, b: _Prepared) -> bool:
     """Hard rules before any score: two units, two statements, one language, one polarity, one
-    topic (where both are known), and a related action."""
+    topic (where both are known), a related action, not two individual acts."""
     ca, cb = a.claim, b.claim
     if a.unit == b.unit or ca.statement_id == cb.statement_id or ca.lang != cb.lang:
         return False
@@ -199,6 +221,8 @@ def compatible(a: _Prepared, b: _Prepared) -> bool:
     if (ca.polarity or "affirmative") != (cb.polarity or "affirmative"):
         return False
     if settings()["blocking"].get("same_topic", True) and ca.topic and cb.topic and ca.topic != cb.topic:
+        return False
+    if a.individual and b.individual:  # two appointments (awards, dismissals) are two events
         return False
     return bool(a.keys & b.keys)
 
