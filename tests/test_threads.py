@@ -139,7 +139,8 @@ def test_status_overdue_when_the_named_year_has_passed_without_a_decision():
     assert st.evidence[0]["due"] == "2016-12-31" and st.evidence[0]["store_latest"] == "2017-03-01"
     # the store's latest statement is still within the year: not overdue, but repeated once
     st = thread_status(ms, "2016-05-01")
-    assert (st.status, st.label) == ("reaffirmed", "reaffirmed 1 time")
+    assert (st.status, st.label, st.deadline) == ("reaffirmed", "reaffirmed 1 time", "2016-12-31")
+    assert st.evidence[-1]["rule"] == "deadline not yet passed"
     # a decision dated before the commitment does not act on it
     ms = members(("decision", "2014-01-01", "Выделено."), ("commitment", "2015-01-01", "До 2016 года построим."))
     assert thread_status(ms, "2018-01-01").status == "overdue"

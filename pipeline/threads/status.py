@@ -108,15 +108,22 @@ def thread_status(members: Sequence[Member], store_latest: str | None) -> Thread
             _ev("decision followed" if first else "decision", d, when=_when(d)) for d in acting]
         return ThreadStatus("acted on", len(reaffirmed), evidence)
     commitments = [m for m in steps.values() if m.role in ("announced", "reaffirmed")]
-    if store_latest:
-        for m in commitments:
-            since = _dt.date.fromisoformat(m.date) if m.date else None
-            d = deadline(m.sentence, since)
-            if d is not None and d.due.isoformat() < store_latest:
-                ev = [_ev("deadline passed", m, deadline=d.text, due=d.due.isoformat(), store_latest=store_latest)]
-                ev += [_ev("earlier decision, before the commitment", x) for x in decided]
-                return ThreadStatus("overdue", len(reaffirmed), ev, d.due.isoformat())
+    named = []  # (deadline, commitment naming it)
+    for m in commitments:
+        d = deadline(m.sentence, _dt.date.fromisoformat(m.date) if m.date else None)
+        if d is not None:
+            named.append((d, m))
+    for d, m in named:
+        if store_latest and d.due.isoformat() < store_latest:
+            ev = [_ev("deadline passed", m, deadline=d.text, due=d.due.isoformat(), store_latest=store_latest)]
+            ev += [_ev("earlier decision, before the commitment", x) for x in decided]
+            return ThreadStatus("overdue", len(reaffirmed), ev, d.due.isoformat())
+    due = max((d.due for d, _ in named), default=None)
+    due_ev = [_ev("deadline not yet passed", m, deadline=d.text, due=d.due.isoformat(), store_latest=store_latest)
+              for d, m in named[:1]]
     if reaffirmed:
         return ThreadStatus("reaffirmed", len(reaffirmed),
-                            ([_ev("commitment", first)] if first else []) + [_ev("repeated", m, when=_when(m)) for m in reaffirmed])
-    return ThreadStatus("open", 0, [_ev("commitment" if m.role == "announced" else m.role, m) for m in steps.values()][:3])
+                            ([_ev("commitment", first)] if first else []) + [_ev("repeated", m, when=_when(m)) for m in reaffirmed]
+                            + due_ev, due.isoformat() if due else None)
+    return ThreadStatus("open", 0, [_ev("commitment" if m.role == "announced" else m.role, m) for m in steps.values()][:3]
+                        + due_ev, due.isoformat() if due else None)
