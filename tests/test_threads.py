@@ -244,3 +244,33 @@ def test_cli_errors_name_the_problem(store_path, tmp_path):
     assert r.exit_code == 2 and "polclaims track" in r.output
     r = runner.invoke(app, ["query", "--db", str(store_path), "--thread", "T0"])
     assert r.exit_code == 2 and "polclaims track" in r.output
+
+
+def test_evaluate_scores_gold_pairs_by_source_and_round(tmp_path):
+    from pipeline.threads.evaluate import evaluate
+
+    def rec(item, source, text, lemma, target, type_="commitment"):
+        return {"item_id": item, "pair_id": None, "lang": "ru", "text": text, "topic": "education", "source": source,
+                "claims": [{"type": type_, "predicate": lemma, "predicate_lemma": lemma, "target": target,
+                            "topic": "education", "quantities": []}]}
+
+    records = [rec("s1:1", "s1", SCHOOLS[0].sentence, "построить", SCHOOLS[0].target),
+               rec("s2:1", "s2", SCHOOLS[1].sentence, "построить", SCHOOLS[1].target),
+               rec("s2:2", "s2", SCHOOLS[3].sentence, "построить", SCHOOLS[3].target)]
+    pair = lambda pid, a, b, same, rnd: {"pair_id": pid, "lang": "ru", "source": "+".join(sorted({a[:2], b[:2]})),  # noqa: E731
+                                          "stratum": "likely", "a": {"item_id": a, "claim": 0},
+                                          "b": {"item_id": b, "claim": 0}, "same": same, "round": rnd}
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("\n".join(json.dumps(p) for p in [
+        pair("p1", "s1:1", "s2:1", True, 1),      # linked, same: tp
+        pair("p2", "s1:1", "s2:2", True, 2),      # not linked, same: fn
+        pair("p3", "s2:1", "s2:2", False, 2),     # not linked, not same: tn
+    ]) + "\n", encoding="utf-8")
+    scores = evaluate(path, None, records=records)
+    lk = scores["linking"]
+    assert (lk["tp"], lk["fp"], lk["fn"], lk["precision"], lk["recall"]) == (1, 0, 1, 1.0, 0.5)
+    assert lk["by_source"]["s1"]["pairs"] == 2 and lk["by_source"]["s2"]["pairs"] == 3
+    assert scores["by_round"]["round_2"]["recall"] == 0.0 and scores["by_round"]["round_1"]["f1"] == 1.0
+    path.write_text('{"pair_id": "broken"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="pairs.jsonl:1"):
+        evaluate(path, None, records=records)
