@@ -17,8 +17,7 @@ FORMATS = ("table", "json", "jsonl", "csv")
 # What a person sees by default; programs (json/jsonl/csv) get every column.
 # Few enough to stay readable in a 100-column terminal; --columns shows any other.
 TABLE_COLUMNS = ("statement_id", "date", "lang", "type", "polarity", "predicate", "actor", "target", "quantities")
-THREAD_TABLE_COLUMNS = ("thread_position", "thread_role", "thread_date", "statement_id", "lang", "type", "predicate",
-                        "target", "sentence")
+THREAD_TABLE_COLUMNS = ("thread_position", "thread_role", "thread_date", "statement_id", "lang", "predicate", "target")
 ALIGNED_TABLE_COLUMNS = ("kk_statement_id", "kk_type", "kk_predicate", "ru_predicate", "kk_sentence",
                          "ru_sentence")
 TABLE_WIDTHS = {"sentence": 60, "kk_sentence": 45, "ru_sentence": 45, "target": 30, "statement_id": 16,

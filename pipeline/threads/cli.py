@@ -9,8 +9,7 @@ from typing import List, NoReturn, Optional
 import typer
 
 FORMATS = ("table", "json", "jsonl", "csv")
-TABLE_COLUMNS = ("thread_id", "status_label", "topic", "langs", "first_date", "last_date", "deadline",
-                 "n_statements", "label")
+TABLE_COLUMNS = ("thread_id", "status_label", "topic", "langs", "first_date", "deadline", "n_statements", "label")
 
 
 def _fail(message: str) -> NoReturn:
@@ -100,7 +99,7 @@ def threads_command(
         _fail(f"--db: {e}")
     cols = TABLE_COLUMNS if fmt == "table" else THREAD_COLUMNS
     write_records(rows, fmt, cols, title=f"{len(rows)} thread{'s' if len(rows) != 1 else ''}",
-                  widths={"label": 40, "thread_id": 12})
+                  widths={"thread_id": 12, "status_label": 18})
     if fmt == "table" and not rows:
         typer.echo("No threads match.", err=True)
 
