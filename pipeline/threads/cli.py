@@ -100,8 +100,8 @@ def threads_command(
     cols = TABLE_COLUMNS if fmt == "table" else THREAD_COLUMNS
     write_records(rows, fmt, cols, title=f"{len(rows)} thread{'s' if len(rows) != 1 else ''}",
                   widths={"thread_id": 12, "status_label": 18})
-    if fmt == "table" and not rows:
-        typer.echo("No threads match.", err=True)
+    if not rows:
+        typer.echo(f"No threads match (threads come from `polclaims track --db {db}`, run after processing).", err=True)
 
 
 def evaluate_threads_command(
