@@ -135,7 +135,7 @@ def merge(batch_dir: Path) -> dict:
     for kind, prefix, key, sel_name, out_name in (
             ("pairs", "batch", "pair_id", "selection.jsonl", "pairs.jsonl"),
             ("dates", "dates", "item_id", "dates_selection.jsonl", "dates_gold.jsonl")):
-        selection = {r[key]: r for name in (sel_name, sel_name.replace(".jsonl", "_r2.jsonl"))
+        selection = {r[key]: r for name in [sel_name] + [sel_name.replace(".jsonl", f"_r{k}.jsonl") for k in range(2, 10)]
                      if (HERE / name).exists() for r in read_jsonl(HERE / name)}
         agree_pairs: list[tuple[object, object]] = []
         per_lang = collections.defaultdict(list)
