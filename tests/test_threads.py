@@ -275,23 +275,3 @@ def test_evaluate_scores_gold_pairs_by_source_and_round(tmp_path):
     path.write_text('{"pair_id": "broken"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="pairs.jsonl:1"):
         evaluate(path, None, records=records)
-
-
-def test_operative_clauses_of_two_decrees_are_two_acts():
-    text = "1. Утвердить расположение специальных стационарных помещений для распространения религиозной литературы."
-    a = tc("a#0", "a", "ru", "decision", "утвердить", "расположение специальных стационарных помещений", text,
-           predicate="Утвердить")
-    b = tc("b#0", "b", "ru", "decision", "утвердить", "расположение специальных стационарных помещений", text,
-           predicate="Утвердить")
-    assert link([a, b])[0] == []  # each akimat's decree approves its own list
-    kk = "1. Діни әдебиетті тарату үшін арнайы тұрақты үй-жайлардың орналастырылуы бекітілсін."
-    a = tc("a#0", "a", "kk", "decision", "бекіту", "арнайы тұрақты үй-жайлардың орналастырылуы", kk, predicate="бекітілсін")
-    b = tc("b#0", "b", "kk", "decision", "бекіту", "арнайы тұрақты үй-жайлардың орналастырылуы", kk, predicate="бекітілсін")
-    assert link([a, b])[0] == []
-    # a report of the act ("утвердил") beside the order still links: it tells of that decision
-    report = tc("c#0", "c", "ru", "decision", "утвердить", "расположение специальных стационарных помещений",
-                "Аким утвердил расположение специальных стационарных помещений для распространения религиозной литературы.",
-                predicate="утвердил")
-    order = tc("a#0", "a", "ru", "decision", "утвердить", "расположение специальных стационарных помещений", text,
-               predicate="Утвердить")
-    assert link([order, report])[0] == [["a#0", "c#0"]]

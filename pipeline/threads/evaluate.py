@@ -62,7 +62,7 @@ def gold_claims(records: Sequence[dict] | None = None) -> list[ThreadClaim]:
             tc = ThreadClaim(claim_key(r["item_id"], i), r["item_id"], r["lang"], c.get("type") or "",
                              c.get("predicate_lemma"), c.get("actor"), c.get("target"), r["text"],
                              c.get("topic") or r.get("topic"), c.get("polarity") or "affirmative",
-                             c.get("quantities") or [], None, r.get("pair_id"), r.get("source"), c.get("predicate"))
+                             c.get("quantities") or [], None, r.get("pair_id"), r.get("source"))
             out.append(tc)
             if r.get("pair_id") and c.get("align") is not None:
                 by_pair_align[(r["pair_id"], c["align"])].append(tc)

@@ -42,7 +42,6 @@ class ThreadClaim:
     aligned_to: str | None = None
     group: str | None = None     # the statement's parallel group (parallel_id), if any
     source: str | None = None
-    predicate: str | None = None  # as written (the order forms of decrees are told by it)
 
 
 @lru_cache(maxsize=None)
@@ -62,27 +61,7 @@ def lang_config(lang: str) -> dict:
     return {"groups": groups, "stop": frozenset(w.casefold() for w in cfg.get("stopwords", {}).get("words", [])),
             "stem": int(words.get("stem_length", 5)), "min": int(words.get("min_length", 4)),
             "light": frozenset(w.casefold() for w in words.get("light_verbs", [])),
-            "self_reference": tuple(w.casefold() for w in words.get("self_reference", [])),
-            "operative_endings": tuple(w.casefold() for w in words.get("operative_endings", [])),
-            "operative_start": bool(words.get("operative_start", False))}
-
-
-# the predicate opens its clause, or stands in a numbered item ("3. Контроль ... возложить на")
-_CLAUSE_START = re.compile(r"(?:^|[.;:]\s*|\n)\s*(?:\d{1,2}[.)]\s*)?$|(?:^|\s)\d{1,2}[.)]\s[^.;]*$")
-
-
-def operative(c: "ThreadClaim") -> bool:
-    """The operative clause of a decree: a decision whose predicate is in the order form of
-    `operative_endings` (ru: an infinitive opening its clause or in a numbered item, "1. Утвердить"; kk: a
-    jussive, "бекітілсін"). It is the act of that one document: two such clauses are two acts."""
-    lc = lang_config(c.lang)
-    pred = (c.predicate or "").strip().casefold()
-    if c.type != "decision" or not pred or not lc["operative_endings"] or not pred.endswith(lc["operative_endings"]):
-        return False
-    if not lc["operative_start"]:
-        return True
-    pos = (c.sentence or "").find(c.predicate or "\0")
-    return pos >= 0 and bool(_CLAUSE_START.search(c.sentence[:pos]))
+            "self_reference": tuple(w.casefold() for w in words.get("self_reference", []))}
 
 
 def self_referring(target: str | None, lang: str) -> bool:
@@ -158,8 +137,7 @@ def prepare(claims: Sequence[ThreadClaim]) -> tuple[list[_Prepared], dict[str, d
         years, amounts = _numbers(c)
         keys = set() if self_referring(c.target, c.lang) else lemma_keys(c.predicate_lemma, c.lang)
         prepared.append(_Prepared(c, units[c.claim_id], keys, obj, sent, years, amounts,
-                                  individual=(c.type == "decision" and individual_act(c.predicate_lemma, c.lang))
-                                  or operative(c)))
+                                  individual=c.type == "decision" and individual_act(c.predicate_lemma, c.lang)))
         df[c.lang].update(sent)
     idf = {}
     for lang, counts in df.items():
@@ -223,17 +201,12 @@ def pair_features(a: _Prepared, b: _Prepared, idf: dict[str, float]) -> dict[str
         "sentence": _weighted(a.sent, b.sent, idf, "jaccard"),
         "numbers": 1.0 if (shared_amount or (a.years & b.years)) else 0.0,
         "conflict": 1.0 if conflict else 0.0,
-        "no_target": 0.0 if (a.claim.target and b.claim.target) else 1.0,
     }
 
 
 def score(f: dict[str, float]) -> float:
-    """Weighted evidence; where a claim has no target (`no_target`), the sentence stands in for it."""
     s = settings()["score"]
-    w_t, w_s = s["w_target"], s["w_sentence"]
-    if f.get("no_target"):
-        w_t, w_s = 0.0, w_t + w_s
-    return (s["w_lemma"] * f["lemma"] + w_t * f["target"] + w_s * f["sentence"]
+    return (s["w_lemma"] * f["lemma"] + s["w_target"] * f["target"] + s["w_sentence"] * f["sentence"]
             + s["w_numbers"] * f["numbers"] - s["w_conflict"] * f["conflict"])
 
 
@@ -249,7 +222,7 @@ def compatible(a: _Prepared, b: _Prepared) -> bool:
         return False
     if settings()["blocking"].get("same_topic", True) and ca.topic and cb.topic and ca.topic != cb.topic:
         return False
-    if a.individual and b.individual:  # two appointments (awards, dismissals, decrees' orders) are two acts
+    if a.individual and b.individual:  # two appointments (awards, dismissals) are two events
         return False
     return bool(a.keys & b.keys)
 

@@ -64,7 +64,7 @@ def statement_dates(store: ClaimStore) -> tuple[dict[str, tuple[str | None, bool
 def load_claims(store: ClaimStore) -> list[ThreadClaim]:
     rows = store.conn.execute(
         "SELECT c.claim_id, c.statement_id, c.lang, c.type, c.predicate_lemma, c.actor, c.target, c.sentence, "
-        "c.topic, c.polarity, c.quantities, c.aligned_to, s.parallel_id, s.source, c.predicate "
+        "c.topic, c.polarity, c.quantities, c.aligned_to, s.parallel_id, s.source "
         "FROM claims c JOIN statements s ON s.id = c.statement_id ORDER BY c.claim_id")
     out = []
     for r in rows:
@@ -73,7 +73,7 @@ def load_claims(store: ClaimStore) -> list[ThreadClaim]:
         except ValueError:
             q = []
         out.append(ThreadClaim(r[0], r[1], r[2] or "", r[3] or "", r[4], r[5], r[6], r[7] or "", r[8], r[9] or "affirmative",
-                               q, r[11], r[12], r[13], r[14]))
+                               q, r[11], r[12], r[13]))
     return out
 
 
