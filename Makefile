@@ -8,7 +8,7 @@ JEMALLOC := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /u
 SAMPLE := data/samples/decentralization-statement.txt
 SHARED ?= ../shared/data
 
-.PHONY: install run serve browser test bench bench-serve bench-memory train-kk train-ru-adapter train-topics train-claims stats-claims eval-nlp eval-claims eval-topics clean
+.PHONY: install run serve browser test bench bench-serve bench-memory train-kk train-ru-adapter train-topics train-claims stats-claims eval-nlp eval-claims eval-topics eval-threads clean
 
 install: $(STAMP)
 
@@ -106,6 +106,10 @@ eval-claims: install
 	$(BIN)/polclaims evaluate claims $(SHARED)/gold/seed.gold.jsonl --out build/claims_scores_seed.json
 	$(BIN)/python -m pipeline.report_claims build/claims_scores_dev.json build/claims_scores_seed.json \
 	  --save models/claims/final_fields.json --readme README.md
+
+# Promise threads: pairwise linking and dateline scores on data/threads (-> data/threads/scores.json).
+eval-threads: install
+	$(BIN)/polclaims evaluate threads --out data/threads/scores.json
 
 clean:
 	rm -rf $(VENV) build out

@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> dict:
                     help="statements for the 1 vs. 2 workers, Ray and re-run timings (enough that the "
                          "workers' model loading does not dominate)")
     ap.add_argument("--only", default=None,
-                    help="comma-separated sections to run (cold_start,annotate,process,workers,topics,memory,serve); "
+                    help="comma-separated sections to run (cold_start,annotate,process,workers,topics,memory,serve,threads); "
                          "the others keep their values from --out")
     args = ap.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
@@ -355,6 +355,7 @@ def main(argv: list[str] | None = None) -> dict:
     results["topics"] = _child(TOPICS.format(path=str(topic_sentences(stmts, PROJECT_ROOT / "build" / "bench"))))
     results["serve"] = _child(SERVE)
     _print_serve(results["serve"])
+    results["threads"] = bench_threads()
     # the flat-memory section is measured by its own target (make bench-memory, ~30 min): keep it
     previous = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
     if "memory" in previous:
@@ -412,6 +413,35 @@ def _print_serve(r: dict) -> None:
               + (f", {p['rows_matched']:,} rows" if p.get("rows_matched") is not None else ""))
 
 
+THREADS = r"""
+import json, time, resource
+from pipeline.threads.synthetic import make_store
+from pipeline.threads.track import track
+t0 = time.perf_counter()
+made = make_store({path!r}, {n})
+t1 = time.perf_counter()
+cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+r = track({path!r})
+cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({{**made, "generate_s": round(t1 - t0, 1), "track_s": r.seconds,
+                  "track_cpu_s": round(cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 1),
+                  "threads": r.threads, "claims_in_threads": r.members, "links": r.links,
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}))
+"""
+
+
+def bench_threads(n: int = 100_000) -> dict:
+    """`polclaims track` over a synthetic store of `n` claims (pipeline/threads/synthetic.py)."""
+    work = PROJECT_ROOT / "build" / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    return _child(THREADS.format(path=str(work / f"threads_{n}.db"), n=n))
+
+
+def _print_threads(t: dict) -> None:
+    print(f"track over {t['claims']} claims ({t['statements']} statements): {t['track_s']} s "
+          f"({t['track_cpu_s']} s CPU), {t['threads']} threads, peak {t['peak_rss_mb']} MB; store generated in {t['generate_s']} s")
+
+
 def _print_topics(t: dict) -> None:
     print(f"topic model {t['model']}: {t['ms_per_sentence_batched']} ms/sentence batched, "
           f"{t['ms_per_sentence_one_by_one']} ms one by one ({t['sentences']} sentences), load {t['load_s']} s")
@@ -422,7 +452,7 @@ def _run_only(args, only: set[str]) -> dict:
     results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
     work = PROJECT_ROOT / "build" / "bench"
     stmts = bench_statements(args.data, work, args.statements)
-    unknown = only - {"cold_start", "annotate", "process", "workers", "topics", "memory", "serve"}
+    unknown = only - {"cold_start", "annotate", "process", "workers", "topics", "memory", "serve", "threads"}
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
     if "cold_start" in only:
@@ -451,6 +481,9 @@ def _run_only(args, only: set[str]) -> dict:
     if "topics" in only:
         results["topics"] = _child(TOPICS.format(path=str(topic_sentences(stmts, work))))
         _print_topics(results["topics"])
+    if "threads" in only:
+        results["threads"] = bench_threads()
+        _print_threads(results["threads"])
     results.setdefault("partial_updates", []).append({"date": time.strftime("%Y-%m-%d"), "sections": sorted(only)})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

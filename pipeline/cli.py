@@ -319,6 +319,12 @@ from .cli_serve import serve  # noqa: E402
 
 app.command("serve")(serve)
 
+from .threads.cli import evaluate_threads_command, threads_command, track_command  # noqa: E402
+
+app.command("track")(track_command)
+app.command("threads")(threads_command)
+evaluate_app.command("threads")(evaluate_threads_command)
+
 
 @train_app.command("kk")
 def train_kk(

@@ -18,6 +18,7 @@ FORMATS = ("table", "json", "jsonl", "csv")
 # Few enough to stay readable in a 100-column terminal; --columns shows any other.
 TABLE_COLUMNS = ("statement_id", "date", "lang", "type", "tense", "polarity", "predicate", "actor", "target",
                  "quantities", "topic")
+THREAD_TABLE_COLUMNS = ("thread_position", "thread_role", "thread_date", "statement_id", "lang", "predicate", "target")
 ALIGNED_TABLE_COLUMNS = ("kk_statement_id", "kk_type", "kk_predicate", "ru_predicate", "kk_sentence",
                          "ru_sentence")
 TABLE_WIDTHS = {"sentence": 60, "kk_sentence": 45, "ru_sentence": 45, "target": 26, "statement_id": 16,
@@ -82,6 +83,8 @@ def query(
     statement: Optional[List[str]] = typer.Option(None, "--statement", metavar="ID[,ID]", help="Only these statement ids."),
     aligned: bool = typer.Option(
         False, "--aligned", help="Kazakh claims side by side with their aligned Russian twins (kk_*/ru_* columns)."),
+    thread: Optional[List[str]] = typer.Option(
+        None, "--thread", help="A promise thread's claims in timeline order (ids from `polclaims threads`)."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, metavar="N",
                                         help="At most N claims (stderr says how many match in all)."),
     format: Optional[str] = typer.Option(
@@ -104,14 +107,16 @@ def query(
 
     The number of claims found goes to stderr, so an empty result is visible even when stdout is
     piped (and stays empty).
+
+      polclaims query --thread T1a2b3c4d5e --format table
     """
-    from .query import ALIGNED_COLUMNS, COLUMNS, query_claims
+    from .query import ALIGNED_COLUMNS, COLUMNS, THREAD_COLUMNS, query_claims
     from .store import StoreError
 
     fmt = format or ("table" if sys.stdout.isatty() else "jsonl")
     if fmt not in FORMATS:
         _fail(f"--format: {fmt!r} is not allowed; use one of {', '.join(FORMATS)}")
-    available = ALIGNED_COLUMNS if aligned else COLUMNS
+    available = ALIGNED_COLUMNS if aligned else (THREAD_COLUMNS + COLUMNS if thread else COLUMNS)
     if columns:
         cols = [c.strip() for c in columns.split(",") if c.strip()]
         unknown = [c for c in cols if c not in available]
@@ -119,7 +124,7 @@ def query(
             _fail(f"--columns: unknown column(s) {', '.join(unknown) or '(none given)'}; "
                   f"available: {', '.join(available)}")
     elif fmt == "table":
-        cols = list(ALIGNED_TABLE_COLUMNS if aligned else TABLE_COLUMNS)
+        cols = list(ALIGNED_TABLE_COLUMNS if aligned else (THREAD_TABLE_COLUMNS if thread else TABLE_COLUMNS))
     else:
         cols = list(available)
     if not db.is_file():
@@ -129,7 +134,7 @@ def query(
         filters = dict(type=_split(type), actor_kind=_split(actor_kind), actor=_split(actor),
                        predicate_lemma=_split(lemma), topic=_split(topic), lang=_split(lang), speaker=_split(speaker),
                        date_from=date_from, date_to=date_to, polarity=_split(polarity), tense=_split(tense),
-                       has_quantity=has_quantity, search=search, statement_id=_split(statement), aligned=aligned)
+                       has_quantity=has_quantity, search=search, statement_id=_split(statement), aligned=aligned, thread=_split(thread))
         rows = query_claims(db, limit=limit, **filters)
         total = query_claims(db, count=True, **filters) if limit is not None and len(rows) == limit else len(rows)
     except ValueError as e:

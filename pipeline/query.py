@@ -28,6 +28,9 @@ _PAIRED = ("claim_id", "statement_id", "type", "predicate", "predicate_lemma", "
 ALIGNED_COLUMNS = ("speaker", "date") + tuple(f"{side}_{c}" for c in _PAIRED for side in ("kk", "ru")) \
     + ("source", "url", "title")
 
+# Extra columns of a query by thread (`--thread`): where each claim stands on the timeline.
+THREAD_COLUMNS = ("thread_id", "thread_position", "thread_role", "thread_date", "thread_date_inferred")
+
 Values = str | Iterable[str] | None
 
 
@@ -136,6 +139,7 @@ def query_claims(
     statement_id: Values = None,
     aligned: bool = False,
     limit: int | None = None,
+    thread: Values = None,
     count: bool = False,
 ) -> list[dict[str, Any]] | int:
     """Claims matching every given filter, ordered by statement, then position in it.
@@ -144,6 +148,8 @@ def query_claims(
     `speaker` are case-insensitive substrings; `predicate_lemma`, `topic` and `statement_id`
     match exactly; `date_from`/`date_to` bound the statement's date (inclusive); `search` is an
     FTS5 query over the claim's sentence (`әкім*`, `"местного самоуправления"`, `а OR б`).
+    `thread` keeps the members of promise threads (`polclaims track`), in timeline order, with
+    the THREAD_COLUMNS added.
 
     `aligned=True` returns only Kazakh claims that have an `aligned_to`, each beside its Russian
     twin (`kk_predicate`, `ru_predicate`, `kk_sentence`, `ru_sentence`, ...); the filters apply
@@ -173,6 +179,9 @@ def query_claims(
         raise ValueError("--lang: aligned rows always pair a Kazakh claim with its Russian twin; "
                          "leave --lang out with --aligned")
     search = search.strip() if search else None
+    threads = _values(thread)
+    if threads and aligned:
+        raise ValueError("--thread: a thread lists each claim on its own; leave --aligned out with --thread")
 
     where: list[str] = []
     params: list[Any] = []
@@ -225,6 +234,9 @@ def query_claims(
             where.append(f"c.claim_id IN ({hits})")
             params.append(search)
 
+    if threads:  # first in WHERE, so its parameters go first
+        where.insert(0, f"m.thread_id IN ({', '.join('?' * len(threads))})")
+        params[:0] = threads
     if aligned:
         select = ", ".join([f"s.{m} AS {m}" for m in STATEMENT_META]
                            + [f"k.{col} AS kk_{col}" for col in _PAIRED]
@@ -237,6 +249,12 @@ def query_claims(
                            + [f"s.{m} AS {m}" for m in STATEMENT_META])
         sql = f"SELECT {select} FROM claims c JOIN statements s ON s.id = c.statement_id"
         order = " ORDER BY c.statement_id, c.char_start, c.predicate_start, c.claim_id"
+        if threads:
+            select += (", m.thread_id AS thread_id, m.position AS thread_position, m.role AS thread_role, "
+                       "m.date AS thread_date, m.date_inferred AS thread_date_inferred")
+            sql = (f"SELECT {select} FROM thread_members m JOIN claims c ON c.claim_id = m.claim_id "
+                   "JOIN statements s ON s.id = c.statement_id")
+            order = " ORDER BY m.thread_id, m.position, c.lang, c.claim_id"
     if where:
         sql += " WHERE " + " AND ".join(where)
     if count:
@@ -248,6 +266,8 @@ def query_claims(
             params.append(limit)
 
     def run(store: ClaimStore) -> list[dict[str, Any]] | int:
+        if threads and not store.has_thread_tables():
+            raise ValueError(f"--thread: {store.path} holds no threads yet; run `polclaims track --db {store.path}` first")
         if topics:
             _check_topics(store.conn, topics)
         if search:
@@ -272,4 +292,7 @@ def _decode(row: dict[str, Any], aligned: bool) -> dict[str, Any]:
         elif base == "has_quantity" and row[key] is not None:
             row[key] = bool(row[key])
     order = ALIGNED_COLUMNS if aligned else COLUMNS
+    if "thread_id" in row:
+        order = THREAD_COLUMNS + order
+        row["thread_date_inferred"] = bool(row["thread_date_inferred"])
     return {k: row.get(k) for k in order}

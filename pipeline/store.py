@@ -137,6 +137,43 @@ CREATE INDEX idx_failures_record ON failures(record_id);
 """
 
 
+# Promise threads (`polclaims track`, pipeline/threads): derived from the claims, rebuilt whole
+# by each run. Added to older stores when they are opened for writing (`ensure_thread_tables`);
+# no schema version change, since stores without them stay valid and readers check for them.
+_THREADS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS threads (
+    thread_id    TEXT PRIMARY KEY,
+    status       TEXT NOT NULL,   -- acted on, overdue, reaffirmed, open
+    status_label TEXT NOT NULL,   -- "reaffirmed 2 times"
+    reaffirmed   INTEGER NOT NULL DEFAULT 0,
+    topic        TEXT,
+    langs        TEXT,            -- "kk", "ru", "kk,ru"
+    label        TEXT,            -- lemma and target of the first member, for people
+    first_date   TEXT,
+    last_date    TEXT,
+    deadline     TEXT,            -- ISO date a commitment named, where one did
+    n_claims     INTEGER NOT NULL,
+    n_statements INTEGER NOT NULL,
+    evidence     TEXT,            -- JSON list: the members and rules behind the status
+    built_at     TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_threads_status ON threads(status);
+CREATE INDEX IF NOT EXISTS idx_threads_topic ON threads(topic);
+CREATE TABLE IF NOT EXISTS thread_members (
+    thread_id     TEXT NOT NULL REFERENCES threads(thread_id) ON DELETE CASCADE,
+    claim_id      TEXT NOT NULL REFERENCES claims(claim_id) ON DELETE CASCADE,
+    statement_id  TEXT NOT NULL,
+    position      INTEGER NOT NULL,  -- step of the timeline; kk-ru twins share one
+    role          TEXT NOT NULL,     -- announced, reaffirmed, decided, obligated
+    date          TEXT,              -- ISO date of the statement
+    date_inferred INTEGER NOT NULL DEFAULT 0,  -- 1: read from a dateline in the text
+    score         REAL,              -- strongest link of the claim inside the thread
+    PRIMARY KEY (thread_id, claim_id)
+);
+CREATE INDEX IF NOT EXISTS idx_thread_members_claim ON thread_members(claim_id);
+"""
+
+
 class StoreError(Exception):
     """The file is not a polclaims store, or one of another schema version."""
 
@@ -208,6 +245,8 @@ class ClaimStore:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
             self._init_schema()
+            if create:
+                self.ensure_thread_tables()
         except sqlite3.DatabaseError as e:
             self.conn.close()
             raise StoreError(f"{self.path} is not a polclaims database ({e})") from e
@@ -234,6 +273,8 @@ class ClaimStore:
                 for stmt in _split_sql(_SCHEMA):
                     self.conn.execute(stmt)
                 self.conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
+                for stmt in _split_sql(_THREADS_SCHEMA):
+                    self.conn.execute(stmt)
             return
         row = self.conn.execute("SELECT max(version) FROM schema_version").fetchone()
         version = row[0] if row else None
@@ -246,6 +287,16 @@ class ClaimStore:
         if version != SCHEMA_VERSION:
             raise StoreError(f"{self.path} has store schema version {version}, this polclaims "
                              f"uses {SCHEMA_VERSION}; re-process the statements into a new file")
+
+    def has_thread_tables(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='thread_members'").fetchone() is not None
+
+    def ensure_thread_tables(self) -> None:
+        """Add the promise-thread tables to a store written before them (a write; idempotent)."""
+        if not self.has_thread_tables():
+            with self.transaction() as conn:
+                for stmt in _split_sql(_THREADS_SCHEMA):
+                    conn.execute(stmt)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

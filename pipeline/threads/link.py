@@ -1,0 +1,348 @@
+"""Link claims about the same policy commitment: blocking, pair scores, and grouping into threads.
+
+Why this shape: comparing all pairs of 100,000 claims is 5·10⁹ comparisons; comparing only claims
+whose action lemmas are the same or related (``configs/threads/<lang>.toml``) *and* that share a
+rare word or number keeps it near-linear. A pair's score weighs the lemma, the target words, the
+sentence words and the numbers (``configs/threads/link.toml``); groups are then merged by average
+linkage, so one strong but wrong link cannot chain two unrelated promises into one thread
+(precision first). kk↔ru twins (``aligned_to``) and claims of one statement or its parallel page
+form one *unit* and are never linked to each other: they count once.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+from pipeline import config
+
+WORD = re.compile(r"[^\W\d_]+", re.U)
+QUOTED = re.compile(r"[«\"“]([^»\"”]{3,80})[»\"”]")
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+@dataclass
+class ThreadClaim:
+    """What linking needs of a claim (a row of the store's claims joined with its statement)."""
+
+    claim_id: str
+    statement_id: str
+    lang: str
+    type: str
+    predicate_lemma: str | None = None
+    actor: str | None = None
+    target: str | None = None
+    sentence: str = ""
+    topic: str | None = None
+    polarity: str = "affirmative"
+    quantities: list = field(default_factory=list)
+    aligned_to: str | None = None
+    group: str | None = None     # the statement's parallel group (parallel_id), if any
+    source: str | None = None
+
+
+@lru_cache(maxsize=None)
+def lang_config(lang: str) -> dict:
+    """Related-verb groups, stopwords and word settings of one language (empty when not configured)."""
+    try:
+        cfg = config.load(f"threads/{lang}")
+    except FileNotFoundError:
+        cfg = {}
+    groups: dict[str, frozenset[str]] = {}
+    members = defaultdict(set)
+    for name, verbs in cfg.get("related", {}).items():
+        for v in verbs:
+            members[v.casefold()].add(name)
+    groups = {k: frozenset(v) for k, v in members.items()}
+    words = cfg.get("words", {})
+    return {"groups": groups, "stop": frozenset(w.casefold() for w in cfg.get("stopwords", {}).get("words", [])),
+            "stem": int(words.get("stem_length", 5)), "min": int(words.get("min_length", 4)),
+            "light": frozenset(w.casefold() for w in words.get("light_verbs", [])),
+            "self_reference": tuple(w.casefold() for w in words.get("self_reference", []))}
+
+
+def self_referring(target: str | None, lang: str) -> bool:
+    """"настоящее постановление", "осы қаулы": a target naming the text it stands in."""
+    prefixes = lang_config(lang)["self_reference"]
+    return bool(target and prefixes and any(w.startswith(prefixes) for w in WORD.findall(target.casefold())))
+
+
+def individual_act(lemma: str | None, lang: str) -> bool:
+    """An appointment, award or dismissal (`[acts]` of configs/threads/link.toml)."""
+    groups = lang_config(lang)["groups"].get((lemma or "").casefold(), frozenset())
+    return bool(groups & set(settings().get("acts", {}).get("individual_groups", [])))
+
+
+def settings() -> dict:
+    return config.load("threads/link")
+
+
+def stems(text: str | None, lang: str) -> set[str]:
+    """Content words of `text` cut to the language's stem length (a crude, cheap stemmer that meets
+    "школ", "школы", "школами"; "мектеп", "мектептер")."""
+    if not text:
+        return set()
+    lc = lang_config(lang)
+    n, mn, stop = lc["stem"], lc["min"], lc["stop"]
+    return {w[:n] for w in WORD.findall(text.casefold()) if len(w) >= mn and w not in stop}
+
+
+def lemma_keys(lemma: str | None, lang: str) -> set[str]:
+    """Blocking keys of a lemma: itself, every related-verbs group it belongs to, and the groups
+    whose promises those groups enact (`[enacts]` of configs/threads/link.toml)."""
+    if not lemma or lemma.casefold() in lang_config(lang)["light"]:
+        return set()
+    lemma = lemma.casefold()
+    groups = lang_config(lang)["groups"].get(lemma, frozenset())
+    enacts = settings().get("enacts", {})
+    return {"=" + lemma} | {"~" + g for g in groups} | {"~" + e for g in groups for e in enacts.get(g, ())}
+
+
+def _numbers(c: ThreadClaim) -> tuple[set[str], dict[str, set[str]]]:
+    """Years in the sentence and amounts (by unit) of the claim."""
+    years = set(YEAR.findall(c.sentence or ""))
+    amounts: dict[str, set[str]] = defaultdict(set)
+    for q in c.quantities or []:
+        if isinstance(q, dict) and q.get("value") not in (None, ""):
+            amounts[str(q.get("unit") or "").casefold()].add(str(q.get("value")))
+    return years, amounts
+
+
+@dataclass
+class _Prepared:
+    claim: ThreadClaim
+    unit: int
+    keys: set[str]
+    obj: set[str]
+    sent: set[str]
+    years: set[str]
+    amounts: dict[str, set[str]]
+    index: set[str] = field(default_factory=set)
+    individual: bool = False
+
+
+def prepare(claims: Sequence[ThreadClaim]) -> tuple[list[_Prepared], dict[str, dict[str, float]]]:
+    """Features of every claim and the idf of every stem per language."""
+    units = _units(claims)
+    prepared = []
+    df: dict[str, Counter] = defaultdict(Counter)
+    for c in claims:
+        obj = stems(c.target, c.lang)
+        for q in QUOTED.findall(c.sentence or ""):
+            obj |= stems(q, c.lang)
+        sent = stems(c.sentence, c.lang) | obj
+        years, amounts = _numbers(c)
+        keys = set() if self_referring(c.target, c.lang) else lemma_keys(c.predicate_lemma, c.lang)
+        prepared.append(_Prepared(c, units[c.claim_id], keys, obj, sent, years, amounts,
+                                  individual=c.type == "decision" and individual_act(c.predicate_lemma, c.lang)))
+        df[c.lang].update(sent)
+    idf = {}
+    for lang, counts in df.items():
+        n = sum(1 for p in prepared if p.claim.lang == lang)
+        idf[lang] = {w: math.log((n + 1) / (k + 0.5)) for w, k in counts.items()}
+        idf[lang][UNIQUE] = math.log((n + 1) / 1.5)   # the weight of a word only one claim holds
+    rare = int(settings()["blocking"].get("rare_sentence_words", 3))
+    for p in prepared:  # words that propose pairs: the target's, and the sentence's rarest few
+        counts = df[p.claim.lang]
+        p.index = p.obj | set(sorted(p.sent - p.obj, key=lambda w: (counts[w], w))[:rare])
+    return prepared, idf
+
+
+def _units(claims: Sequence[ThreadClaim]) -> dict[str, int]:
+    """Claims that are one claim said twice (kk↔ru twins): one unit id each."""
+    parent = {c.claim_id: c.claim_id for c in claims}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for c in claims:
+        if c.aligned_to and c.aligned_to in parent:
+            a, b = find(c.claim_id), find(c.aligned_to)
+            if a != b:
+                parent[a] = b
+    ids: dict[str, int] = {}
+    return {c.claim_id: ids.setdefault(find(c.claim_id), len(ids)) for c in claims}
+
+
+UNIQUE = "\0unique"
+
+
+def _weighted(a: set[str], b: set[str], idf: dict[str, float], mode: str) -> float:
+    if not a or not b:
+        return 0.0
+    shared = sum(idf.get(w, 1.0) for w in a & b)
+    if not shared:
+        return 0.0
+    wa, wb = sum(idf.get(w, 1.0) for w in a), sum(idf.get(w, 1.0) for w in b)
+    if mode == "overlap":
+        # scaled down when what is shared weighs less than `min_shared_target` unique words
+        need = float(settings()["score"].get("min_shared_target", 0.0)) * idf.get(UNIQUE, 1.0)
+        return shared / min(wa, wb) * (min(1.0, shared / need) if need > 0 else 1.0)
+    return shared / (wa + wb - shared)
+
+
+def pair_features(a: _Prepared, b: _Prepared, idf: dict[str, float]) -> dict[str, float]:
+    """The evidence that two claims are one commitment, each in [0, 1]."""
+    s = settings()["score"]
+    ka, kb = a.keys, b.keys
+    same = bool({k for k in ka if k[0] == "="} & {k for k in kb if k[0] == "="})
+    related = bool(ka & kb)
+    shared_amount = any(a.amounts[u] & b.amounts.get(u, set()) for u in a.amounts)
+    conflict = any(a.amounts[u] and b.amounts.get(u) and not (a.amounts[u] & b.amounts[u]) for u in a.amounts)
+    return {
+        "lemma": 1.0 if same else (float(s["related_lemma"]) if related else 0.0),
+        "target": _weighted(a.obj, b.obj, idf, "overlap"),
+        "sentence": _weighted(a.sent, b.sent, idf, "jaccard"),
+        "numbers": 1.0 if (shared_amount or (a.years & b.years)) else 0.0,
+        "conflict": 1.0 if conflict else 0.0,
+    }
+
+
+def score(f: dict[str, float]) -> float:
+    s = settings()["score"]
+    return (s["w_lemma"] * f["lemma"] + s["w_target"] * f["target"] + s["w_sentence"] * f["sentence"]
+            + s["w_numbers"] * f["numbers"] - s["w_conflict"] * f["conflict"])
+
+
+def compatible(a: _Prepared, b: _Prepared) -> bool:
+    """Hard rules before any score: two units, two statements, one language, one polarity, one
+    topic (where both are known), a related action, not two individual acts."""
+    ca, cb = a.claim, b.claim
+    if a.unit == b.unit or ca.statement_id == cb.statement_id or ca.lang != cb.lang:
+        return False
+    if ca.group and ca.group == cb.group:
+        return False
+    if (ca.polarity or "affirmative") != (cb.polarity or "affirmative"):
+        return False
+    if settings()["blocking"].get("same_topic", True) and ca.topic and cb.topic and ca.topic != cb.topic:
+        return False
+    if a.individual and b.individual:  # two appointments (awards, dismissals) are two events
+        return False
+    return bool(a.keys & b.keys)
+
+
+def linked(f: dict[str, float]) -> bool:
+    s = settings()["score"]
+    if f["lemma"] <= 0:
+        return False
+    if f["target"] <= 0 and f["sentence"] < s["min_sentence"]:
+        return False
+    return score(f) >= s["threshold"]
+
+
+def candidate_pairs(prepared: Sequence[_Prepared]) -> Iterable[tuple[int, int]]:
+    """Pairs of claims (indexes) sharing a lemma key and a rare word, year or amount: the only ones
+    scored. A word held by more than `blocking.max_postings` claims of a block proposes nothing."""
+    cap = int(settings()["blocking"]["max_postings"])
+    blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, p in enumerate(prepared):
+        for k in p.keys:
+            blocks[(p.claim.lang, k)].append(i)
+    seen: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if len(members) < 2:
+            continue
+        postings: dict[str, list[int]] = defaultdict(list)
+        for i in members:
+            p = prepared[i]
+            for w in p.index:
+                postings[w].append(i)
+            for y in p.years:
+                postings["#" + y].append(i)
+            for unit, vals in p.amounts.items():
+                for v in vals:
+                    postings[f"${unit}:{v}"].append(i)
+        for ids in postings.values():
+            if len(ids) < 2 or len(ids) > cap:
+                continue
+            for x in range(len(ids)):
+                i = ids[x]
+                for j in ids[x + 1:]:
+                    key = (i, j) if i < j else (j, i)
+                    if key not in seen:
+                        seen.add(key)
+                        yield key
+
+
+@dataclass
+class Link:
+    a: str
+    b: str
+    score: float
+    features: dict[str, float]
+
+
+def link(claims: Sequence[ThreadClaim], progress=None) -> tuple[list[list[str]], list[Link]]:
+    """Group claims into threads. Returns (threads as lists of claim ids, the accepted pair links).
+
+    Only groups holding claims of at least `blocking.min_statements` statements are threads."""
+    prepared, idf = prepare(claims)
+    links: list[Link] = []
+    unit_edges: dict[tuple[int, int], float] = {}
+    for i, j in candidate_pairs(prepared):
+        a, b = prepared[i], prepared[j]
+        if not compatible(a, b):
+            continue
+        f = pair_features(a, b, idf[a.claim.lang])
+        if not linked(f):
+            continue
+        sc = score(f)
+        links.append(Link(a.claim.claim_id, b.claim.claim_id, round(sc, 4), f))
+        key = (min(a.unit, b.unit), max(a.unit, b.unit))
+        unit_edges[key] = max(unit_edges.get(key, 0.0), sc)
+        if progress:
+            progress()
+    groups = _average_linkage(unit_edges, float(settings()["cluster"]["merge_mean"]))
+    by_unit: dict[int, list[_Prepared]] = defaultdict(list)
+    for p in prepared:
+        by_unit[p.unit].append(p)
+    min_st = int(settings()["blocking"].get("min_statements", 2))
+    threads = []
+    for units in groups:
+        members = [p for u in units for p in by_unit[u]]
+        statements = {p.claim.group or p.claim.statement_id for p in members}
+        if len(statements) >= min_st:
+            threads.append(sorted(p.claim.claim_id for p in members))
+    kept = {cid for t in threads for cid in t}
+    return sorted(threads), [lk for lk in links if lk.a in kept and lk.b in kept]
+
+
+def _average_linkage(edges: dict[tuple[int, int], float], merge_mean: float) -> list[list[int]]:
+    """Greedy average linkage over scored unit pairs, strongest first: two groups merge when the
+    mean score over all their cross pairs (unscored ones count 0) reaches `merge_mean`."""
+    members: dict[int, list[int]] = {}
+    owner: dict[int, int] = {}
+    cross: dict[int, dict[int, float]] = defaultdict(dict)   # group -> other group -> summed score
+    for (u, v), sc in edges.items():
+        for x in (u, v):
+            if x not in owner:
+                owner[x] = x
+                members[x] = [x]
+        cross[u][v] = cross[u].get(v, 0.0) + sc
+        cross[v][u] = cross[v].get(u, 0.0) + sc
+    for (u, v), sc in sorted(edges.items(), key=lambda kv: (-kv[1], kv[0])):
+        gu, gv = owner[u], owner[v]
+        if gu == gv:
+            continue
+        total = cross[gu].get(gv, 0.0)
+        if total / (len(members[gu]) * len(members[gv])) < merge_mean:
+            continue
+        if len(members[gu]) < len(members[gv]):
+            gu, gv = gv, gu
+        for x in members[gv]:
+            owner[x] = gu
+        members[gu] += members.pop(gv)
+        for other, s in cross.pop(gv).items():
+            if other == gu:
+                continue
+            cross[gu][other] = cross[gu].get(other, 0.0) + s
+            cross[other][gu] = cross[other].get(gu, 0.0) + s
+            cross[other].pop(gv, None)
+        cross[gu].pop(gv, None)
+    return [sorted(m) for m in members.values() if len(m) > 1]
