@@ -141,7 +141,8 @@ def process(
 
     Example: polclaims process data/samples/decentralization-statement.txt --out claims.jsonl
     """
-    from .processing import default_workers, run_process
+    from .processing import RunError, default_workers, run_process
+    from .store import StoreError
 
     _quiet_libraries()
     import os
@@ -170,6 +171,9 @@ def process(
     try:
         summary = run_process(inputs, out, None if no_db else db, chunk_size=chunk_size, progress=progress,
                               workers=workers or default_workers(), force=force, engine=engine, address=address)
+    except (RunError, StoreError) as exc:  # exit status: see README "Exit status"
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(getattr(exc, "exit_code", 2))
     finally:  # leave the environment as it was (matters when polclaims runs inside a program)
         for name, value in (("POLCLAIMS_TOPIC_MODEL", previous), ("POLCLAIMS_CLAIMS_MODEL", previous_claims)):
             if value is None:
@@ -177,8 +181,7 @@ def process(
             else:
                 os.environ[name] = value
     typer.echo(summary.render(), err=out == "-")
-    if summary.statements == 0 and summary.failures:
-        raise typer.Exit(1)
+    raise typer.Exit(summary.exit_code)  # 0 all processed, 1 some failed, 2 nothing usable
 
 
 @evaluate_app.command("nlp")

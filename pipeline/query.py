@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .records import ACTOR_KINDS, CLAIM_TYPES, POLARITIES, TENSES
-from .store import CLAIM_COLUMNS, JSON_COLUMNS, ClaimStore
+from .store import CLAIM_COLUMNS, JSON_COLUMNS, ClaimStore, StoreError, describe_error
 
 LANGS = ("kk", "ru")
 STATEMENT_META = ("speaker", "date", "source", "url", "title")
@@ -94,6 +94,8 @@ def _check_search(conn: sqlite3.Connection, search: str) -> None:
     try:
         conn.execute("SELECT rowid FROM sentences_fts WHERE sentences_fts MATCH ? LIMIT 1", (search,)).fetchall()
     except sqlite3.OperationalError as e:
+        if "malformed" in str(e) or "corrupt" in str(e):
+            raise
         raise ValueError(
             f"--search: {search!r} is not a valid full-text query ({e}); words are ANDed, "
             'end a word with * for a prefix (әкім*), put phrases and words with hyphens or '
@@ -223,14 +225,17 @@ def query_claims(
         params.append(limit)
 
     def run(store: ClaimStore) -> list[dict[str, Any]]:
-        if search:
-            _check_search(store.conn, search)
-        rows = store.conn.execute(sql, params).fetchall()
+        try:
+            if search:
+                _check_search(store.conn, search)
+            rows = store.conn.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as e:  # a damaged page found while reading
+            raise StoreError(describe_error(store.path, e)) from e
         return [_decode(dict(r), aligned) for r in rows]
 
     if isinstance(store_path, ClaimStore):
         return run(store_path)
-    with ClaimStore(store_path, create=False) as store:
+    with ClaimStore(store_path, readonly=True) as store:  # a query never creates or writes a file
         return run(store)
 
 
