@@ -31,12 +31,24 @@ def _quiet_libraries() -> None:
 
 
 def _read_input(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    p = Path(path)
-    if not p.is_file():
-        raise typer.BadParameter(f"no such file: {path}", param_hint="INPUT")
-    return p.read_text(encoding="utf-8")
+    """The text of a file or stdin; a binary or non-UTF-8 file is a clear error, not a traceback."""
+    name = "stdin" if path == "-" else path
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            p = Path(path)
+            if not p.is_file():
+                raise typer.BadParameter(f"no such file: {path}", param_hint="INPUT")
+            text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise typer.BadParameter(f"{name} is not UTF-8 text (a binary file?): byte {e.start}: {e.reason}",
+                                 param_hint="INPUT") from None
+    except OSError as e:
+        raise typer.BadParameter(f"cannot read {name}: {e.strerror or e}", param_hint="INPUT") from None
+    if "\x00" in text:
+        raise typer.BadParameter(f"{name} holds NUL bytes: a binary file, not text", param_hint="INPUT")
+    return text
 
 
 @app.command()
@@ -199,7 +211,12 @@ def evaluate_nlp(
     _quiet_libraries()
     if lang not in ("kk", "ru"):
         raise typer.BadParameter("use kk or ru", param_hint="--lang")
-    scores = evaluate_pipeline(get_pipeline(lang), gold, output)
+    from .evaluate_nlp import GoldFileError
+
+    try:
+        scores = evaluate_pipeline(get_pipeline(lang), gold, output)
+    except GoldFileError as exc:
+        raise typer.BadParameter(str(exc), param_hint="GOLD") from None
     if format == "json":
         typer.echo(json.dumps({"lang": lang, "gold": str(gold), **scores}))
         return

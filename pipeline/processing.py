@@ -30,7 +30,7 @@ from .claims.writer import ClaimWriter
 from .memory import fix_mmap_threshold, release_free_memory
 from .readers import read_statements
 from .records import Failure, Statement
-from .store import ClaimStore, content_hash
+from .store import ClaimStore, StoreError, content_hash
 
 log = logging.getLogger("polclaims.process")
 
@@ -141,16 +141,59 @@ def _worker_init(parent: int | None = None) -> None:
     """Each worker loads both language pipelines once and keeps them for all its chunks."""
     from .nlp import get_pipeline
 
+    global _INIT_ERROR
     if parent is not None:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
     fix_mmap_threshold()
     logging.getLogger("stanza").setLevel(logging.WARNING)
-    get_pipeline("kk")
-    get_pipeline("ru")
+    try:
+        get_pipeline("kk")
+        get_pipeline("ru")
+    except Exception as exc:  # noqa: BLE001 - reported by the first chunk, not a respawn loop
+        _INIT_ERROR = f"cannot load the language pipelines: {type(exc).__name__}: {exc}"
+
+
+_INIT_ERROR: str | None = None
 
 
 def _worker_run(chunk: list) -> list[StatementResult]:
+    if _INIT_ERROR:
+        raise RuntimeError(_INIT_ERROR)
     return list(process_statements(chunk, chunk_size=max(1, len(chunk))))
+
+
+class _AnalysisError(Exception):
+    """An exception of the analysis itself (a model that cannot load, a bug), told apart from
+    the errors of writing the output and the store."""
+
+
+def _guarded(results: Iterator[StatementResult]) -> Iterator[StatementResult]:
+    while True:
+        try:
+            res = next(results)
+        except StopIteration:
+            return
+        except (RunError, StoreError):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise _AnalysisError(f"{type(exc).__name__}: {exc}") from exc
+        yield res
+
+
+def check_models() -> None:
+    """Load the claim and topic models before any work, so a missing, truncated or foreign
+    model file stops the run at once with its name and the command that rebuilds it."""
+    from .claims.learned import active_model
+    from .topics.assign import check_model
+    from .topics.model import TopicModelError, load_model, resolve_model_path
+
+    try:
+        check_model()  # a missing --model fails here; a missing default warns once
+        if (resolve_model_path() / "model.joblib").exists():
+            load_model()
+        active_model()
+    except (TopicModelError, FileNotFoundError, ValueError) as exc:
+        raise RunError(str(exc)) from exc
 
 
 def _died(chunk: list, tries: int) -> list[StatementResult]:
@@ -251,9 +294,7 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
             total = None  # an unreadable file: it becomes a failure when it is read
         bar = tqdm(desc="statements", unit="st", file=sys.stderr, dynamic_ncols=True, total=total)
     check_output(out)
-    from .topics.assign import check_model
-
-    check_model()  # a missing --model fails here, before any work; a missing default warns once
+    check_models()
     version = current_version()
     store = None
     if db is not None:
@@ -308,7 +349,7 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
         except OSError as e:
             raise RunError(f"cannot write {out}: {e.strerror or e}") from e
         with writer:
-            for res in ordered(results):
+            for res in ordered(_guarded(results)):
                 done += 1
                 if res.failure is not None:
                     summary.failures.append(res.failure)
@@ -341,6 +382,10 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
                     log.warning("processed %d statements (%.1f/s), %d claims, %d skipped, %d failed",
                                 done, rate, summary.claims, summary.skipped, len(summary.failures))
                     last_log = time.perf_counter()
+    except _AnalysisError as e:
+        log.debug("analysis error", exc_info=True)
+        raise RunError(f"the analysis stopped after {done} record(s): {e}. Statements stored so far are "
+                       "complete; fix the cause and run the same command again", started=True) from e
     except (OSError, sqlite3.Error) as e:
         if isinstance(e, sqlite3.Error) and db is not None:
             from .store import describe_error
