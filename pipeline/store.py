@@ -252,8 +252,7 @@ class ClaimStore:
         try:
             self.conn = self._connect(str(path), readonly)
         except sqlite3.Error as e:
-            raise StoreError(f"cannot open {self.path} ({e}): check that the folder exists and is "
-                             "writable") from e
+            raise StoreError(describe_error(self.path, e)) from e
         self.conn.row_factory = sqlite3.Row
         self.conn.create_function("pc_fold", 1, _fold, deterministic=True)
         try:
@@ -502,7 +501,7 @@ def describe_error(path: Path, e: sqlite3.Error) -> str:
         return (f"cannot write {path} ({text}): the disk is full or failing; statements stored "
                 "so far are complete: free space and run the same command again")
     if "readonly" in text or "unable to open" in text:
-        return f"cannot write {path} ({text}): check that the file and its folder are writable"
+        return f"cannot open {path} for writing ({text}): check that the file and its folder exist and are writable"
     if "locked" in text or "busy" in text:
         return f"{path} is locked by another program ({text}); try again when it has finished"
     return f"{path}: {text}"

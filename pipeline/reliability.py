@@ -1,0 +1,545 @@
+"""`make reliability`: what `process` promises under bad input, kills, concurrency, damaged
+files, a full disk and hostile queries, measured and written to bench/reliability.json.
+
+Each check returns a dict of figures with `ok` (nothing lost, nothing crashed). The tests
+(tests/test_reliability.py) run the same checks small; `python -m pipeline.reliability` runs
+them at full size (10,000 fuzzed records, 20 kills). Hypothesis (the [dev] extra) generates
+the fuzzed input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .config import PROJECT_ROOT
+
+# Statements of the kind users process: Kazakh and Russian, with claims and numbers.
+SENTENCES = [
+    "Мы наделяем сельские акиматы дополнительными полномочиями.",
+    "Біз селолық әкімдіктерге қосымша өкілеттіктер береміз.",
+    "Я утвердил Концепцию развития местного самоуправления.",
+    "Мен Жергілікті өзін-өзі басқаруды дамыту тұжырымдамасын бекіттім.",
+    "Необходимо принять конкретные меры по распределению ответственности.",
+    "Оған жол беруге болмайды.",
+    "Всего будет избрано 2533 акимов.",
+    "Стратегия — один из главных документов.",
+    "Үкімет 2025 жылға дейін 100 мектеп салады.",
+    "Правительство обязано до конца года построить 50 больниц.",
+]
+
+
+def write_corpus(path: Path, n: int, start: int = 0) -> Path:
+    """`n` JSONL statements s{start}..: two sentences each, so every statement has claims."""
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(start, start + n):
+            text = SENTENCES[i % len(SENTENCES)] + " " + SENTENCES[(i * 7 + 3) % len(SENTENCES)]
+            fh.write(json.dumps({"id": f"s{i:05d}", "text": text, "date": "2019-06-12"}, ensure_ascii=False) + "\n")
+    return path
+
+
+def process_cmd(src: list[Path], out: Path, db: Path, workers: int = 1, chunk_size: int = 4) -> list[str]:
+    return [sys.executable, "-m", "pipeline.cli", "process", *map(str, src), "--out", str(out), "--db", str(db),
+            "--workers", str(workers), "--chunk-size", str(chunk_size), "--no-progress"]
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(PROJECT_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                PYTHONWARNINGS="ignore")
+
+
+def snapshot(db: Path, out: Path | None = None) -> dict[str, Any]:
+    """What a run leaves: statement ids, claim ids (sorted, duplicates kept), failures, the
+    output's claim ids in order, and SQLite's own integrity check."""
+    con = sqlite3.connect(db)
+    try:
+        snap = {
+            "integrity": con.execute("PRAGMA integrity_check").fetchone()[0],
+            "statements": sorted(r[0] for r in con.execute("SELECT id FROM statements")),
+            "claims": sorted(r[0] for r in con.execute("SELECT claim_id FROM claims")),
+            "failures": con.execute("SELECT count(*) FROM failures").fetchone()[0],
+            # a statement with text but no sentences (and no failure) would be half-written
+            "half_written": con.execute(
+                "SELECT count(*) FROM statements s WHERE s.text != '' AND NOT EXISTS "
+                "(SELECT 1 FROM sentences t WHERE t.statement_id = s.id) AND NOT EXISTS "
+                "(SELECT 1 FROM failures f WHERE f.record_id = s.id)").fetchone()[0],
+        }
+        con.execute("INSERT INTO sentences_fts(sentences_fts) VALUES ('integrity-check')")
+    finally:
+        con.close()
+    if out is not None:
+        snap["output"] = [json.loads(line)["claim_id"] for line in out.read_text(encoding="utf-8").splitlines()]
+    return snap
+
+
+def reference(src: list[Path], work: Path, chunk_size: int = 4) -> dict[str, Any]:
+    """An uninterrupted run in this process (the output does not depend on the worker count)."""
+    from .processing import run_process
+
+    db, out = work / "reference.db", work / "reference.jsonl"
+    for p in (db, out):
+        p.unlink(missing_ok=True)
+    run_process([str(s) for s in src], str(out), db, chunk_size=chunk_size, progress=False, workers=1)
+    return snapshot(db, out)
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes of `pid` (multiprocessing's resource tracker left out)."""
+    out = []
+    for kid in _children(pid):
+        try:
+            if b"resource_tracker" not in Path(f"/proc/{kid}/cmdline").read_bytes():
+                out.append(kid)
+        except OSError:
+            pass
+    return out
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (from /proc: no psutil needed)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            kids.append(int(entry))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def _stored(db: Path) -> int:
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return con.execute("SELECT count(*) FROM statements").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+# ---------------------------------------------------------------- kills
+def kills(n_kills: int = 20, n_statements: int = 40, seed: int = 0, work: Path | None = None,
+          workers: int = 2, timeout: float = 600) -> dict[str, Any]:
+    """SIGKILL a `workers`-process `process` at random moments (a random number of statements
+    stored, then a random fraction of a second; the main process or a worker), re-run until a
+    run completes, and compare store and output with an uninterrupted run. Per round the main
+    process is killed once and a worker once (in random order); a killed worker must be
+    replaced by the run itself, a killed main process must not leave workers behind."""
+    rng = random.Random(seed)
+    work = Path(work or tempfile.mkdtemp(prefix="polclaims-kills-"))
+    src = write_corpus(work / "in.jsonl", n_statements)
+    ref = reference([src], work)
+    done, rounds, problems = 0, 0, []
+    kinds = {"main": 0, "worker": 0}
+    orphans = 0
+    t0 = time.perf_counter()
+    while done < n_kills:
+        rounds += 1
+        db, out = work / f"r{rounds}.db", work / f"r{rounds}.jsonl"
+        cmd = process_cmd([src], out, db, workers=workers)
+        victims = rng.sample(["main", "worker"], 2)[: min(2, n_kills - done)]
+        runs = 0
+        while True:
+            runs += 1
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), cwd=work)
+            victim = victims.pop(0) if victims else None
+            if victim is not None:
+                base = _stored(db)
+                target = base + rng.randrange(0, max(1, n_statements - base))
+                deadline = time.time() + timeout
+                killed = False
+                while time.time() < deadline and proc.poll() is None:
+                    kids = _workers(proc.pid)
+                    if _stored(db) >= target and (victim == "main" or len(kids) >= workers):
+                        time.sleep(rng.random() * 0.5)
+                        kids = _workers(proc.pid) if victim == "worker" else _children(proc.pid)
+                        if victim == "worker" and kids:
+                            os.kill(rng.choice(kids), signal.SIGKILL)
+                        elif victim == "main" and proc.poll() is None:
+                            os.kill(proc.pid, signal.SIGKILL)
+                            proc.wait(timeout=30)
+                            time.sleep(3)  # the workers' watchdog polls every second
+                            orphans += sum(_alive(k) for k in kids)
+                            for k in kids:
+                                if _alive(k):
+                                    os.kill(k, signal.SIGKILL)
+                        killed = proc.poll() is None or victim == "main"
+                        break
+                    time.sleep(0.05)
+                if killed:
+                    done += 1
+                    kinds[victim] += 1
+                if victim == "main" and killed:
+                    continue  # the run is dead: run it again
+            try:
+                _, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                problems.append(f"round {rounds}: a run did not finish within {timeout} s")
+                break
+            if proc.returncode != 0:
+                problems.append(f"round {rounds}: exit status {proc.returncode}: {err.decode()[-500:]}")
+            if proc.returncode == 0 or runs > 6:
+                break
+        got = snapshot(db, out)
+        for key in ("statements", "claims", "output"):
+            if got[key] != ref[key]:
+                problems.append(f"round {rounds}: {key} differ from the uninterrupted run")
+        if got["integrity"] != "ok" or got["half_written"]:
+            problems.append(f"round {rounds}: integrity {got['integrity']}, {got['half_written']} half-written")
+    if orphans:
+        problems.append(f"{orphans} worker(s) outlived their killed main process")
+    return {"kills": done, "main_process_kills": kinds["main"], "worker_kills": kinds["worker"],
+            "rounds": rounds, "statements": n_statements, "workers": workers,
+            "orphan_workers": orphans, "problems": problems, "ok": not problems,
+            "seconds": round(time.perf_counter() - t0, 1)}
+
+
+# ---------------------------------------------------------------- concurrency
+def concurrency(n_statements: int = 24, work: Path | None = None, timeout: float = 900) -> dict[str, Any]:
+    """Two `process` runs write one store at once (overlapping inputs) while a reader queries
+    it in a loop: both complete, nothing lost or duplicated, and the reader never sees a
+    statement without its sentences or claims without their statement."""
+    work = Path(work or tempfile.mkdtemp(prefix="polclaims-concurrency-"))
+    # a: the first three quarters, b: the last three quarters; the middle half is in both
+    a = write_corpus(work / "a.jsonl", n_statements - n_statements // 4)
+    b = write_corpus(work / "b.jsonl", n_statements - n_statements // 4, start=n_statements // 4)
+    ids_a = {json.loads(line)["id"] for line in a.read_text(encoding="utf-8").splitlines()}
+    ids_b = {json.loads(line)["id"] for line in b.read_text(encoding="utf-8").splitlines()}
+    everything = write_corpus(work / "all.jsonl", n_statements)
+    ref = reference([everything], work)
+    db = work / "shared.db"
+    t0 = time.perf_counter()
+    runs = [subprocess.Popen(process_cmd([src], work / f"{src.stem}.out.jsonl", db, workers=1),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), cwd=work)
+            for src in (a, b)]
+    reads, bad_reads, read_errors = 0, 0, []
+    while any(r.poll() is None for r in runs) and time.perf_counter() - t0 < timeout:
+        if db.exists():
+            try:
+                from .query import query_claims
+
+                rows = query_claims(db)
+                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+                con.execute("BEGIN")
+                half_written = con.execute(
+                    "SELECT count(*) FROM statements s WHERE s.text != '' AND NOT EXISTS "
+                    "(SELECT 1 FROM sentences t WHERE t.statement_id = s.id) AND NOT EXISTS "
+                    "(SELECT 1 FROM failures f WHERE f.record_id = s.id)").fetchone()[0]
+                orphan_claims = con.execute("SELECT count(*) FROM claims c WHERE NOT EXISTS "
+                                            "(SELECT 1 FROM statements s WHERE s.id = c.statement_id)").fetchone()[0]
+                con.execute("COMMIT")
+                con.close()
+                reads += 1
+                bad_reads += bool(half_written or orphan_claims or any(not r["statement_id"] for r in rows))
+            except Exception as e:  # noqa: BLE001 - counted and reported, the check goes on
+                msg = f"{type(e).__name__}: {e}"
+                if "no polclaims database" not in msg and "empty file" not in msg:
+                    read_errors.append(msg)
+        time.sleep(0.2)
+    codes = []
+    for r in runs:
+        try:
+            _, err = r.communicate(timeout=max(1.0, timeout - (time.perf_counter() - t0)))
+        except subprocess.TimeoutExpired:
+            r.kill()
+            _, err = r.communicate()
+        codes.append(r.returncode)
+    got = snapshot(db)
+    problems = []
+    if codes != [0, 0]:
+        problems.append(f"exit statuses {codes}")
+    if got["statements"] != ref["statements"] or got["claims"] != ref["claims"]:
+        problems.append("the shared store differs from one uninterrupted run over all statements")
+    if bad_reads:
+        problems.append(f"{bad_reads} read(s) saw a half-written statement")
+    if read_errors:
+        problems.append(f"{len(read_errors)} read(s) failed: {read_errors[0]}")
+    if got["integrity"] != "ok":
+        problems.append(f"integrity check: {got['integrity']}")
+    return {"concurrent_runs": 2, "statements": len(ids_a | ids_b), "overlap": len(ids_a & ids_b),
+            "reads_during_runs": reads, "half_written_reads": bad_reads, "read_errors": len(read_errors),
+            "claims": len(got["claims"]), "duplicates": len(got["claims"]) - len(set(got["claims"])),
+            "problems": problems, "ok": not problems, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+# ---------------------------------------------------------------- disk full
+def disk_full(n_statements: int = 30, limit_bytes: int = 160_000, work: Path | None = None) -> dict[str, Any]:
+    """A run whose files may not grow past `limit_bytes` (RLIMIT_FSIZE: the kernel refuses the
+    write as on a full disk) must stop with a clear error and a non-zero status, leave a
+    consistent store, and a re-run with room must complete like an uninterrupted run."""
+    from .processing import run_process
+
+    work = Path(work or tempfile.mkdtemp(prefix="polclaims-diskfull-"))
+    src = write_corpus(work / "in.jsonl", n_statements)
+    ref = reference([src], work)
+    db, out = work / "full.db", work / "full.jsonl"
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    t0 = time.perf_counter()
+    res = subprocess.run(process_cmd([src], out, db, workers=1), capture_output=True, text=True,
+                         env=_env(), cwd=work, preexec_fn=limit, timeout=900)
+    stored_before = len(snapshot(db)["statements"]) if db.exists() else 0
+    mid = snapshot(db) if db.exists() else {"integrity": "no store", "half_written": 0}
+    message = (res.stderr.strip().splitlines() or [""])[-1]
+    run_process([str(src)], str(out), db, chunk_size=4, progress=False, workers=1)
+    got = snapshot(db, out)
+    problems = []
+    if res.returncode == 0:
+        problems.append("the run with a full disk exited 0")
+    if "Traceback" in res.stderr:
+        problems.append("a traceback instead of a message")
+    if "full" not in message and "too large" not in message.lower():
+        problems.append(f"the message does not say the disk is full: {message[:300]}")
+    if mid["integrity"] != "ok" or mid["half_written"]:
+        problems.append(f"store after the failure: integrity {mid['integrity']}, {mid['half_written']} half-written")
+    for key in ("statements", "claims", "output"):
+        if got[key] != ref[key]:
+            problems.append(f"after the re-run, {key} differ from an uninterrupted run")
+    return {"limit_bytes": limit_bytes, "exit_status": res.returncode, "message": message[:400],
+            "statements_stored_before_the_disk_was_full": stored_before, "statements": n_statements,
+            "problems": problems, "ok": not problems, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+# ---------------------------------------------------------------- damaged files
+def damaged(work: Path | None = None) -> dict[str, Any]:
+    """Truncated, corrupt and foreign stores and models: each must give a non-zero status and a
+    message naming the file and what to do, never a traceback, and write nothing."""
+    import joblib
+
+    from .claims.learned import FORMAT
+    from .config import resolve_path
+
+    work = Path(work or tempfile.mkdtemp(prefix="polclaims-damaged-"))
+    src = write_corpus(work / "in.jsonl", 2)
+    good = work / "good.db"
+    from .processing import run_process
+
+    run_process([str(src)], str(work / "good.jsonl"), good, progress=False, workers=1)
+    size = good.stat().st_size
+    cases: list[dict[str, Any]] = []
+
+    def case(name: str, args: list[str], expect: list[str], env: dict | None = None,
+             untouched: Path | None = None) -> None:
+        before = untouched.read_bytes() if untouched is not None and untouched.exists() else None
+        res = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
+                             env={**_env(), **(env or {})}, cwd=work, timeout=600)
+        msg = res.stderr.strip()
+        ok = (res.returncode != 0 and "Traceback" not in msg and all(e.lower() in msg.lower() for e in expect)
+              and (before is None or untouched.read_bytes() == before))
+        cases.append({"case": name, "exit_status": res.returncode, "message": msg.splitlines()[-1][:300] if msg else "",
+                      "ok": ok})
+
+    truncated = work / "truncated.db"
+    truncated.write_bytes(good.read_bytes()[: size // 3])
+    corrupt = work / "corrupt.db"
+    data = bytearray(good.read_bytes())
+    data[4096:] = bytes(random.Random(1).randrange(256) for _ in range(len(data) - 4096))
+    corrupt.write_bytes(bytes(data))
+    notes = work / "notes.txt"
+    notes.write_text("my notes, not a database\n", encoding="utf-8")
+    for name, path in (("truncated store", truncated), ("corrupt store", corrupt), ("text file as store", notes)):
+        case(f"query: {name}", ["query", "--db", str(path)], [path.name], untouched=path)
+        case(f"process: {name}", process_cmd([src], work / "o.jsonl", path)[3:], [path.name], untouched=path)
+
+    claims_dir = resolve_path("models/claims")
+    for name, content in (("missing claim model", None), ("truncated claim model",
+                                                           (claims_dir / "model.joblib").read_bytes()[:5000]),
+                          ("claim model of another version", "other")):
+        folder = work / name.replace(" ", "_")
+        folder.mkdir(exist_ok=True)
+        if content == "other":
+            joblib.dump({"format": FORMAT + 1, "note": "a model file from another polclaims version"},
+                        folder / "model.joblib")
+        elif content is not None:
+            (folder / "model.joblib").write_bytes(content)
+        out = work / f"{folder.name}.jsonl"
+        case(f"process: {name}", process_cmd([src], out, work / f"{folder.name}.db")[3:],
+             ["model.joblib", "make train-claims"], env={"POLCLAIMS_CLAIMS_MODEL": str(folder)})
+        if (work / f"{folder.name}.db").exists() or out.exists():
+            cases[-1]["ok"] = False
+            cases[-1]["message"] += " (but it wrote files)"
+    topics_dir = resolve_path("models/topics")
+    if (topics_dir / "model.joblib").exists():
+        folder = work / "truncated_topic_model"
+        folder.mkdir(exist_ok=True)
+        (folder / "model.joblib").write_bytes((topics_dir / "model.joblib").read_bytes()[:3000])
+        case("process: truncated topic model", process_cmd([src], work / "t.jsonl", work / "t.db")[3:] +
+             ["--model", str(folder)], ["model.joblib", "train-topics"])
+    return {"cases": len(cases), "passed": sum(c["ok"] for c in cases), "details": cases,
+            "ok": all(c["ok"] for c in cases)}
+
+
+# ---------------------------------------------------------------- fuzzing
+def fuzz(n_records: int = 10_000, seed: int = 0, work: Path | None = None, batch: int = 25) -> dict[str, Any]:
+    """Hypothesis writes files of arbitrary records (JSONL, CSV with embedded newlines and
+    quotes, Parquet with wrong column types, .txt with invalid UTF-8, BOMs, NULs, megabyte lines)
+    full of arbitrary text (mixed scripts, control characters, emoji, right-to-left text,
+    10,000-character words); every file goes through the readers, the segmenter, language
+    identification, the NLP pipelines, both claim extractors (learned and rules), the store and
+    the claim writer. No exception may escape, and records in = processed + failed."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hseed
+
+    from .fuzzing import check_batch, file_batches
+
+    work = Path(work or tempfile.mkdtemp(prefix="polclaims-fuzz-"))
+    stats = {"records": 0, "processed": 0, "failed": 0, "files": 0, "unreadable_files": 0, "claims": 0,
+             "rules_batches": 0, "learned_batches": 0, "examples": 0}
+    t0 = time.perf_counter()
+    problems: list[str] = []
+    rounds = 0
+    while stats["records"] < n_records:
+        rounds += 1
+
+        @hseed(seed * 1000 + rounds)
+        @settings(max_examples=max(1, min(50, (n_records - stats["records"]) // max(1, batch // 2))),
+                  deadline=None, database=None, derandomize=False, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck), print_blob=False)
+        @given(file_batches(max_records=batch))
+        def run(files):
+            stats["examples"] += 1
+            check_batch(files, work, stats)
+
+        try:
+            run()
+        except Exception as e:  # noqa: BLE001 - the falsifying example is the result
+            import traceback
+
+            problems.append(f"{type(e).__name__}: {str(e)[:1500]} at "
+                            + " <- ".join(f"{f.name}:{f.lineno}" for f in traceback.extract_tb(e.__traceback__)[-3:]))
+            break
+    return {**stats, "problems": problems, "ok": not problems and stats["records"] == stats["processed"] + stats["failed"],
+            "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def query_safety(n_queries: int = 2000, seed: int = 0, work: Path | None = None) -> dict[str, Any]:
+    """Arbitrary strings in every query option: each query returns rows or raises ValueError
+    with a message naming the option; nothing else, and the store is unchanged."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hseed
+
+    from .fuzzing import query_kwargs
+    from .query import query_claims
+
+    work = Path(work or tempfile.mkdtemp(prefix="polclaims-query-"))
+    db = work / "q.db"
+    if not db.exists():
+        from .processing import run_process
+
+        src = write_corpus(work / "q.jsonl", 10)
+        run_process([str(src)], str(work / "q.out.jsonl"), db, progress=False, workers=1)
+    before = db.read_bytes()
+    stats = {"queries": 0, "rows": 0, "refused": 0}
+    problems: list[str] = []
+
+    @hseed(seed)
+    @settings(max_examples=n_queries, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+              phases=[Phase.generate, Phase.shrink])
+    @given(query_kwargs())
+    def run(kw):
+        stats["queries"] += 1
+        try:
+            stats["rows"] += len(query_claims(db, **kw))
+        except ValueError as e:
+            assert str(e).startswith(("--", "has_quantity")), f"message does not name the option: {e}"
+            stats["refused"] += 1
+
+    try:
+        run()
+    except Exception as e:  # noqa: BLE001
+        problems.append(f"{type(e).__name__}: {str(e)[:1500]}")
+    if db.read_bytes() != before:
+        problems.append("a query changed the store file")
+    return {**stats, "problems": problems, "ok": not problems}
+
+
+def memory_from_bench() -> dict[str, Any]:
+    """The flat-memory figure as last measured by `make bench-memory` (30 minutes; not re-run here)."""
+    path = PROJECT_ROOT / "bench" / "results.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        mem = data["memory"]
+    except (OSError, KeyError, ValueError):
+        return {"measured": False, "note": "run `make bench-memory`"}
+    change = mem.get("peak_tree_change")
+    return {"measured": True, "source": "bench/results.json (make bench-memory)",
+            "peak_tree_mb_10000": mem.get("10000", {}).get("peak_tree_mb"),
+            "peak_tree_mb_100000": mem.get("100000", {}).get("peak_tree_mb"),
+            "peak_tree_change": change, "peak_worker_change": mem.get("peak_worker_change"),
+            "target": 0.10, "ok": change is not None and abs(change) <= 0.10}
+
+
+CHECKS = ("fuzz", "query", "kills", "concurrency", "damaged", "disk_full")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(PROJECT_ROOT / "bench" / "reliability.json"))
+    ap.add_argument("--only", default=",".join(CHECKS), help="comma-separated subset of " + ", ".join(CHECKS))
+    ap.add_argument("--records", type=int, default=10_000, help="fuzzed records")
+    ap.add_argument("--kills", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    result = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
+    for name in [c.strip() for c in args.only.split(",") if c.strip()]:
+        t0 = time.perf_counter()
+        print(f"reliability: {name} ...", file=sys.stderr, flush=True)
+        if name == "fuzz":
+            r = fuzz(args.records, seed=args.seed)
+        elif name == "query":
+            r = query_safety(seed=args.seed)
+        elif name == "kills":
+            r = kills(args.kills, seed=args.seed)
+        elif name == "concurrency":
+            r = concurrency(40)
+        elif name == "damaged":
+            r = damaged()
+        elif name == "disk_full":
+            r = disk_full()
+        else:
+            raise SystemExit(f"unknown check {name!r}; use {', '.join(CHECKS)}")
+        r["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        result[name] = r
+        print(f"reliability: {name}: {'ok' if r.get('ok') else 'PROBLEMS'} in {time.perf_counter() - t0:.0f} s "
+              + json.dumps({k: v for k, v in r.items() if k not in ('details', 'problems')}, ensure_ascii=False),
+              file=sys.stderr, flush=True)
+        for p in r.get("problems", []):
+            print(f"  problem: {p}", file=sys.stderr)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result["memory"] = memory_from_bench()
+        out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"written to {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
