@@ -43,6 +43,42 @@ scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan
 ids = st.one_of(st.text(min_size=1, max_size=12), st.integers(-5, 10**6), st.sampled_from(["", " ", "0", "007"]))
 
 
+def _bulk_text(rnd) -> str:
+    """Text of the same kinds as `texts`, from a Hypothesis-seeded PRNG: Hypothesis's buffer
+    cannot hold hundreds of records per example, so `bulk` records come from here."""
+    parts = []
+    for _ in range(rnd.randint(0, 10)):
+        k = rnd.randrange(100)
+        if k < 30:
+            parts.append(rnd.choice(SENTENCES))
+        elif k < 50:
+            parts.append(rnd.choice(WORDS))
+        elif k < 70:
+            parts.append(rnd.choice(NOISE))
+        elif k < 99:
+            cps = (rnd.randint(0, 0x2FFFF) for _ in range(rnd.randint(1, 20)))
+            parts.append("".join(chr(c) for c in cps if not 0xD800 <= c <= 0xDFFF))
+        else:
+            parts.append(rnd.choice("аәx🙂- ") * rnd.randint(1000, 10_000))
+    return rnd.choice(["", " ", "\n", "\n\n"]).join(parts)
+
+
+def _bulk_record(rnd, n: int) -> dict:
+    k = rnd.randrange(100)
+    rec: dict[str, Any] = {"id": f"b{n}-{rnd.randrange(10**6)}" if k else rnd.choice(["", "b1-1", 7, None])}
+    rec["text"] = _bulk_text(rnd) if k < 95 else rnd.choice([None, 5, ["a"], {"t": 1}, ""])
+    if k % 3 == 0:
+        rec["date"] = rnd.choice(["2019-06-12", "12.06.2019", "2019-13-45", None, 2019])
+    return rec
+
+
+def _bulk(draw, bulk: int) -> list[dict]:
+    if not bulk:
+        return []
+    rnd = draw(st.randoms(use_true_random=False))
+    return [_bulk_record(rnd, n) for n in range(rnd.randint(0, bulk))]
+
+
 @st.composite
 def records(draw) -> dict:
     """A JSON record: usually id + text, sometimes missing or of the wrong type."""
@@ -70,13 +106,16 @@ junk_lines = st.one_of(
 
 
 @st.composite
-def jsonl_files(draw) -> tuple[str, bytes, int]:
+def jsonl_files(draw, bulk: int = 0) -> tuple[str, bytes, int]:
     lines: list[bytes] = []
     for _ in range(draw(st.integers(0, 12))):
         if draw(st.integers(0, 9)) < 8:
             lines.append(json.dumps(draw(records()), ensure_ascii=draw(st.booleans())).encode("utf-8"))
         else:
             lines.append(draw(junk_lines))
+    for rec in _bulk(draw, bulk):
+        lines.insert(draw(st.integers(0, len(lines))) if len(lines) < 20 else len(lines),
+                     json.dumps(rec, ensure_ascii=False).encode("utf-8"))
     data = b"\n".join(lines) + draw(st.sampled_from([b"", b"\n", b"\n\n", b"\r\n"]))
     if draw(st.booleans()):
         data = b"\xef\xbb\xbf" + data
@@ -84,7 +123,7 @@ def jsonl_files(draw) -> tuple[str, bytes, int]:
 
 
 @st.composite
-def csv_files(draw) -> tuple[str, bytes, int]:
+def csv_files(draw, bulk: int = 0) -> tuple[str, bytes, int]:
     header = draw(st.permutations(["id", "text", "speaker", "date", "note"]))[: draw(st.integers(2, 5))]
     if "id" not in header:
         header[0] = "id"
@@ -97,6 +136,10 @@ def csv_files(draw) -> tuple[str, bytes, int]:
     for _ in range(n):
         w.writerow([draw(texts) if col == "text" else draw(st.one_of(ids.map(str), st.text(max_size=15)))
                     for col in header])
+    for rec in _bulk(draw, bulk):
+        n += 1
+        w.writerow([rec["text"] if col == "text" and isinstance(rec["text"], str) else
+                    str(rec["id"]) if col == "id" else "" for col in header])
     data = buf.getvalue().replace("\x00", "")  # the csv module cannot write NULs
     if draw(st.booleans()):
         data = "\ufeff" + data
@@ -104,7 +147,7 @@ def csv_files(draw) -> tuple[str, bytes, int]:
 
 
 @st.composite
-def parquet_files(draw) -> tuple[str, bytes, int]:
+def parquet_files(draw, bulk: int = 0) -> tuple[str, bytes, int]:
     """Parquet with the right column types, or with wrong ones (numbers, lists, bytes, nulls)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -117,11 +160,26 @@ def parquet_files(draw) -> tuple[str, bytes, int]:
         "list": (st.lists(st.text(max_size=5), max_size=3), pa.list_(pa.string())),
         "binary": (st.binary(max_size=20), pa.binary()),
     }
-    cols = {}
+    cols: dict[str, list] = {}
+    types = {}
     for name in ("id", "text"):
         kind = draw(st.sampled_from(["string"] * 4 + ["int", "float", "list", "binary"]))
         values_st, typ = column_kinds[kind]
-        cols[name] = pa.array([draw(values_st) for _ in range(n)], type=typ)
+        types[name] = (kind, typ)
+        cols[name] = [draw(values_st) for _ in range(n)]
+    extra = _bulk(draw, bulk)
+    if extra:
+        for name in ("id", "text"):
+            kind = "string" if all(isinstance(v, str) or v is None for v in cols[name]) else None
+            if kind:
+                cols[name] += [r[name] if isinstance(r[name], str) else None for r in extra]
+        n2 = max(len(v) for v in cols.values())
+        for name in ("id", "text"):  # a column of another type gets rows of its own type
+            while len(cols[name]) < n2:
+                cols[name].append(cols[name][len(cols[name]) % n])
+        n = n2
+    for name, (kind, typ) in types.items():
+        cols[name] = pa.array(cols[name], type=typ)
     buf = io.BytesIO()
     pq.write_table(pa.table(cols), buf)
     return "parquet", buf.getvalue(), n
@@ -138,9 +196,11 @@ def txt_files(draw) -> tuple[str, bytes, int]:
     return "txt", data, 1
 
 
-def file_batches(max_records: int = 25):
-    """A few input files of any supported format, for one `process` run."""
-    return st.lists(st.one_of(jsonl_files(), csv_files(), parquet_files(), txt_files()), min_size=1, max_size=4)
+def file_batches(bulk: int = 0):
+    """A few input files of any supported format, for one `process` run; `bulk`: up to that
+    many more PRNG-made records per tabular file (the long run's volume)."""
+    return st.lists(st.one_of(jsonl_files(bulk), csv_files(bulk), parquet_files(bulk), txt_files()),
+                    min_size=1, max_size=4)
 
 
 def check_batch(files: list[tuple[str, bytes, int]], work: Path, stats: dict) -> None:

@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,35 @@ def _workers(pid: int) -> list[int]:
     return out
 
 
+class _ThreadRun(threading.Thread):
+    """`run_process` in a thread, with the poll/communicate/returncode of a Popen."""
+
+    def __init__(self, inputs: list[str], out: str, db: Path) -> None:
+        super().__init__(daemon=True)
+        self.args = (inputs, out, db)
+        self.returncode: int | None = None
+        self.error = ""
+        self.start()
+
+    def run(self) -> None:
+        from .processing import run_process
+
+        try:
+            self.returncode = run_process(*self.args, chunk_size=4, progress=False, workers=1).exit_code
+        except Exception as e:  # noqa: BLE001 - reported like a failed command
+            self.error, self.returncode = f"{type(e).__name__}: {e}", 99
+
+    def poll(self) -> int | None:
+        return None if self.is_alive() else self.returncode
+
+    def communicate(self, timeout: float | None = None) -> tuple[bytes, bytes]:
+        self.join(timeout)
+        return b"", self.error.encode()
+
+    def kill(self) -> None:
+        pass
+
+
 def _children(pid: int) -> list[int]:
     """Process ids whose parent is `pid` (from /proc: no psutil needed)."""
     kids = []
@@ -141,63 +171,78 @@ def _stored(db: Path) -> int:
 
 
 # ---------------------------------------------------------------- kills
+def _kill_at(proc: subprocess.Popen, db: Path, victim: str, target: int, workers: int,
+             rng: random.Random, timeout: float) -> tuple[bool, int]:
+    """Wait until `target` statements are stored (and, for a worker, the workers run), then
+    SIGKILL the victim. Returns (killed, workers that outlived a killed main process)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        if _stored(db) >= target and (victim == "main" or len(_workers(proc.pid)) >= workers):
+            time.sleep(rng.random() * 0.5)
+            if proc.poll() is not None:
+                return False, 0
+            if victim == "worker":
+                kids = _workers(proc.pid)
+                if not kids:
+                    return False, 0
+                os.kill(rng.choice(kids), signal.SIGKILL)
+                return True, 0
+            kids = _children(proc.pid)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+            time.sleep(3)  # the workers' watchdog polls every second
+            left = [k for k in kids if _alive(k)]
+            for k in left:
+                os.kill(k, signal.SIGKILL)
+            return True, len(left)
+        time.sleep(0.05)
+    return False, 0
+
+
 def kills(n_kills: int = 20, n_statements: int = 40, seed: int = 0, work: Path | None = None,
           workers: int = 2, timeout: float = 600) -> dict[str, Any]:
-    """SIGKILL a `workers`-process `process` at random moments (a random number of statements
-    stored, then a random fraction of a second; the main process or a worker), re-run until a
-    run completes, and compare store and output with an uninterrupted run. Per round the main
-    process is killed once and a worker once (in random order); a killed worker must be
-    replaced by the run itself, a killed main process must not leave workers behind."""
+    """SIGKILL a `workers`-process `process` at random moments (after a random number of
+    statements is stored, plus a random fraction of a second; a worker or the main process),
+    re-run until a run completes, and compare store and output with an uninterrupted run. Each
+    round starts a fresh store and kills a worker and the main process, in random order: a
+    killed worker must be replaced by the run itself, a killed main process must leave no
+    worker behind, and the re-run must finish the rest."""
     rng = random.Random(seed)
     work = Path(work or tempfile.mkdtemp(prefix="polclaims-kills-"))
     src = write_corpus(work / "in.jsonl", n_statements)
     ref = reference([src], work)
-    done, rounds, problems = 0, 0, []
+    done, rounds, problems, orphans = 0, 0, [], 0
     kinds = {"main": 0, "worker": 0}
-    orphans = 0
     t0 = time.perf_counter()
-    while done < n_kills:
+    while done < n_kills and rounds < 3 * n_kills:
         rounds += 1
         db, out = work / f"r{rounds}.db", work / f"r{rounds}.jsonl"
         cmd = process_cmd([src], out, db, workers=workers)
-        victims = rng.sample(["main", "worker"], 2)[: min(2, n_kills - done)]
+        victims = rng.sample(["main", "worker"], 2)[: n_kills - done]
         runs = 0
         while True:
             runs += 1
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), cwd=work)
-            victim = victims.pop(0) if victims else None
-            if victim is not None:
+            main_killed = False
+            while victims and proc.poll() is None:
                 base = _stored(db)
                 target = base + rng.randrange(0, max(1, n_statements - base))
-                deadline = time.time() + timeout
-                killed = False
-                while time.time() < deadline and proc.poll() is None:
-                    kids = _workers(proc.pid)
-                    if _stored(db) >= target and (victim == "main" or len(kids) >= workers):
-                        time.sleep(rng.random() * 0.5)
-                        kids = _workers(proc.pid) if victim == "worker" else _children(proc.pid)
-                        if victim == "worker" and kids:
-                            os.kill(rng.choice(kids), signal.SIGKILL)
-                        elif victim == "main" and proc.poll() is None:
-                            os.kill(proc.pid, signal.SIGKILL)
-                            proc.wait(timeout=30)
-                            time.sleep(3)  # the workers' watchdog polls every second
-                            orphans += sum(_alive(k) for k in kids)
-                            for k in kids:
-                                if _alive(k):
-                                    os.kill(k, signal.SIGKILL)
-                        killed = proc.poll() is None or victim == "main"
-                        break
-                    time.sleep(0.05)
-                if killed:
-                    done += 1
-                    kinds[victim] += 1
-                if victim == "main" and killed:
-                    continue  # the run is dead: run it again
+                killed, left = _kill_at(proc, db, victims[0], target, workers, rng, timeout)
+                orphans += left
+                if not killed:
+                    break
+                kinds[victims[0]] += 1
+                done += 1
+                main_killed = victims.pop(0) == "main"
+                if main_killed:
+                    break
+            if main_killed:
+                continue  # the run is dead: run the same command again
             try:
                 _, err = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.communicate()
                 problems.append(f"round {rounds}: a run did not finish within {timeout} s")
                 break
             if proc.returncode != 0:
@@ -214,15 +259,18 @@ def kills(n_kills: int = 20, n_statements: int = 40, seed: int = 0, work: Path |
         problems.append(f"{orphans} worker(s) outlived their killed main process")
     return {"kills": done, "main_process_kills": kinds["main"], "worker_kills": kinds["worker"],
             "rounds": rounds, "statements": n_statements, "workers": workers,
-            "orphan_workers": orphans, "problems": problems, "ok": not problems,
+            "orphan_workers": orphans, "problems": problems, "ok": not problems and done == n_kills,
             "seconds": round(time.perf_counter() - t0, 1)}
 
 
 # ---------------------------------------------------------------- concurrency
-def concurrency(n_statements: int = 24, work: Path | None = None, timeout: float = 900) -> dict[str, Any]:
+def concurrency(n_statements: int = 24, work: Path | None = None, timeout: float = 900,
+                thread: bool = False) -> dict[str, Any]:
     """Two `process` runs write one store at once (overlapping inputs) while a reader queries
     it in a loop: both complete, nothing lost or duplicated, and the reader never sees a
-    statement without its sentences or claims without their statement."""
+    statement without its sentences or claims without their statement. `thread`: the second
+    run is `run_process` in a thread of this process (whose models are loaded already), not a
+    second `polclaims process`: the same store code, one model load less (for the tests)."""
     work = Path(work or tempfile.mkdtemp(prefix="polclaims-concurrency-"))
     # a: the first three quarters, b: the last three quarters; the middle half is in both
     a = write_corpus(work / "a.jsonl", n_statements - n_statements // 4)
@@ -233,9 +281,11 @@ def concurrency(n_statements: int = 24, work: Path | None = None, timeout: float
     ref = reference([everything], work)
     db = work / "shared.db"
     t0 = time.perf_counter()
-    runs = [subprocess.Popen(process_cmd([src], work / f"{src.stem}.out.jsonl", db, workers=1),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), cwd=work)
-            for src in (a, b)]
+    runs: list = [subprocess.Popen(process_cmd([src], work / f"{src.stem}.out.jsonl", db, workers=1),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env(), cwd=work)
+                  for src in ((a,) if thread else (a, b))]
+    if thread:
+        runs.append(_ThreadRun([str(b)], str(work / "b.out.jsonl"), db))
     reads, bad_reads, read_errors = 0, 0, []
     while any(r.poll() is None for r in runs) and time.perf_counter() - t0 < timeout:
         if db.exists():
@@ -260,7 +310,7 @@ def concurrency(n_statements: int = 24, work: Path | None = None, timeout: float
                 if "no polclaims database" not in msg and "empty file" not in msg:
                     read_errors.append(msg)
         time.sleep(0.2)
-    codes = []
+    codes, errors = [], []
     for r in runs:
         try:
             _, err = r.communicate(timeout=max(1.0, timeout - (time.perf_counter() - t0)))
@@ -268,10 +318,11 @@ def concurrency(n_statements: int = 24, work: Path | None = None, timeout: float
             r.kill()
             _, err = r.communicate()
         codes.append(r.returncode)
+        errors.append(err.decode(errors="replace")[-300:])
     got = snapshot(db)
     problems = []
     if codes != [0, 0]:
-        problems.append(f"exit statuses {codes}")
+        problems.append(f"exit statuses {codes}: {errors}")
     if got["statements"] != ref["statements"] or got["claims"] != ref["claims"]:
         problems.append("the shared store differs from one uninterrupted run over all statements")
     if bad_reads:
@@ -287,7 +338,7 @@ def concurrency(n_statements: int = 24, work: Path | None = None, timeout: float
 
 
 # ---------------------------------------------------------------- disk full
-def disk_full(n_statements: int = 30, limit_bytes: int = 160_000, work: Path | None = None) -> dict[str, Any]:
+def disk_full(n_statements: int = 30, limit_bytes: int = 320_000, work: Path | None = None) -> dict[str, Any]:
     """A run whose files may not grow past `limit_bytes` (RLIMIT_FSIZE: the kernel refuses the
     write as on a full disk) must stop with a clear error and a non-zero status, leave a
     consistent store, and a re-run with room must complete like an uninterrupted run."""
@@ -327,9 +378,10 @@ def disk_full(n_statements: int = 30, limit_bytes: int = 160_000, work: Path | N
 
 
 # ---------------------------------------------------------------- damaged files
-def damaged(work: Path | None = None) -> dict[str, Any]:
+def damaged(work: Path | None = None, inprocess: bool = False) -> dict[str, Any]:
     """Truncated, corrupt and foreign stores and models: each must give a non-zero status and a
-    message naming the file and what to do, never a traceback, and write nothing."""
+    message naming the file and what to do, never a traceback, and write nothing.
+    `inprocess`: run the commands with Typer's CliRunner instead of a new interpreter each."""
     import joblib
 
     from .claims.learned import FORMAT
@@ -347,12 +399,22 @@ def damaged(work: Path | None = None) -> dict[str, Any]:
     def case(name: str, args: list[str], expect: list[str], env: dict | None = None,
              untouched: Path | None = None) -> None:
         before = untouched.read_bytes() if untouched is not None and untouched.exists() else None
-        res = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
-                             env={**_env(), **(env or {})}, cwd=work, timeout=600)
-        msg = res.stderr.strip()
-        ok = (res.returncode != 0 and "Traceback" not in msg and all(e.lower() in msg.lower() for e in expect)
+        if inprocess:
+            from typer.testing import CliRunner
+
+            from .cli import app
+
+            r = CliRunner().invoke(app, args, env=env)
+            code = r.exit_code
+            msg = r.output.strip() + ("\nTraceback: " + repr(r.exception)
+                                      if r.exception and not isinstance(r.exception, SystemExit) else "")
+        else:
+            res = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
+                                 env={**_env(), **(env or {})}, cwd=work, timeout=600)
+            code, msg = res.returncode, res.stderr.strip()
+        ok = (code != 0 and "Traceback" not in msg and all(e.lower() in msg.lower() for e in expect)
               and (before is None or untouched.read_bytes() == before))
-        cases.append({"case": name, "exit_status": res.returncode, "message": msg.splitlines()[-1][:300] if msg else "",
+        cases.append({"case": name, "exit_status": code, "message": msg.splitlines()[-1][:300] if msg else "",
                       "ok": ok})
 
     truncated = work / "truncated.db"
@@ -373,9 +435,12 @@ def damaged(work: Path | None = None) -> dict[str, Any]:
                           ("claim model of another version", "other")):
         folder = work / name.replace(" ", "_")
         folder.mkdir(exist_ok=True)
-        if content == "other":
-            joblib.dump({"format": FORMAT + 1, "note": "a model file from another polclaims version"},
-                        folder / "model.joblib")
+        if content == "other":  # the real model, marked as written by another model format
+            from .claims.learned import ClaimModel
+
+            other = ClaimModel.load(claims_dir / "model.joblib")
+            other.format = f"{FORMAT}-other"
+            joblib.dump(other, folder / "model.joblib")
         elif content is not None:
             (folder / "model.joblib").write_bytes(content)
         out = work / f"{folder.name}.jsonl"
@@ -396,7 +461,7 @@ def damaged(work: Path | None = None) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- fuzzing
-def fuzz(n_records: int = 10_000, seed: int = 0, work: Path | None = None, batch: int = 25) -> dict[str, Any]:
+def fuzz(n_records: int = 10_000, seed: int = 0, work: Path | None = None, bulk: int = 0) -> dict[str, Any]:
     """Hypothesis writes files of arbitrary records (JSONL, CSV with embedded newlines and
     quotes, Parquet with wrong column types, .txt with invalid UTF-8, BOMs, NULs, megabyte lines)
     full of arbitrary text (mixed scripts, control characters, emoji, right-to-left text,
@@ -418,10 +483,10 @@ def fuzz(n_records: int = 10_000, seed: int = 0, work: Path | None = None, batch
         rounds += 1
 
         @hseed(seed * 1000 + rounds)
-        @settings(max_examples=max(1, min(50, (n_records - stats["records"]) // max(1, batch // 2))),
+        @settings(max_examples=max(1, min(50, (n_records - stats["records"]) // (6 + bulk))),
                   deadline=None, database=None, derandomize=False, phases=[Phase.generate],
                   suppress_health_check=list(HealthCheck), print_blob=False)
-        @given(file_batches(max_records=batch))
+        @given(file_batches(bulk))
         def run(files):
             stats["examples"] += 1
             check_batch(files, work, stats)
@@ -515,7 +580,7 @@ def main(argv: list[str] | None = None) -> None:
         t0 = time.perf_counter()
         print(f"reliability: {name} ...", file=sys.stderr, flush=True)
         if name == "fuzz":
-            r = fuzz(args.records, seed=args.seed)
+            r = fuzz(args.records, seed=args.seed, bulk=120)
         elif name == "query":
             r = query_safety(seed=args.seed)
         elif name == "kills":

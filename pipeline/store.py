@@ -498,8 +498,7 @@ def describe_error(path: Path, e: sqlite3.Error) -> str:
     if "malformed" in text or "not a database" in text or "corrupt" in text:
         return f"{path} is damaged or not a polclaims store ({text}); {REBUILD}"
     if "disk is full" in text or "disk I/O error" in text:
-        return (f"cannot write {path} ({text}): the disk is full or failing; statements stored "
-                "so far are complete: free space and run the same command again")
+        return f"cannot write {path} ({text}): the disk is full or failing"
     if "readonly" in text or "unable to open" in text:
         return f"cannot open {path} for writing ({text}): check that the file and its folder exist and are writable"
     if "locked" in text or "busy" in text:
