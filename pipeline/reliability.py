@@ -461,7 +461,8 @@ def damaged(work: Path | None = None, inprocess: bool = False) -> dict[str, Any]
 
 
 # ---------------------------------------------------------------- fuzzing
-def fuzz(n_records: int = 10_000, seed: int = 0, work: Path | None = None, bulk: int = 0) -> dict[str, Any]:
+def fuzz(n_records: int = 10_000, seed: int = 0, work: Path | None = None, bulk: int = 0,
+         max_seconds: float | None = None) -> dict[str, Any]:
     """Hypothesis writes files of arbitrary records (JSONL, CSV with embedded newlines and
     quotes, Parquet with wrong column types, .txt with invalid UTF-8, BOMs, NULs, megabyte lines)
     full of arbitrary text (mixed scripts, control characters, emoji, right-to-left text,
@@ -480,6 +481,10 @@ def fuzz(n_records: int = 10_000, seed: int = 0, work: Path | None = None, bulk:
     problems: list[str] = []
     rounds = 0
     while stats["records"] < n_records:
+        if max_seconds is not None and time.perf_counter() - t0 > max_seconds:
+            problems_note = f"stopped by the time limit ({max_seconds:.0f} s) at {stats['records']} records"
+            stats["time_limited"] = problems_note
+            break
         rounds += 1
 
         @hseed(seed * 1000 + rounds)
@@ -560,7 +565,56 @@ def memory_from_bench() -> dict[str, Any]:
             "target": 0.10, "ok": change is not None and abs(change) <= 0.10}
 
 
-CHECKS = ("fuzz", "query", "kills", "concurrency", "damaged", "disk_full")
+CHECKS = ("query", "damaged", "disk_full", "concurrency", "kills", "fuzz")
+
+
+def table(result: dict[str, Any]) -> str:
+    """The README table, from bench/reliability.json (`python -m pipeline.reliability --table`)."""
+    rows = ["| check | what was done | result |", "|---|---|---|"]
+
+    def ok(r: dict) -> str:
+        return "nothing lost" if r.get("ok") else "**problems: " + "; ".join(r.get("problems", []))[:200] + "**"
+
+    if "fuzz" in result:
+        r = result["fuzz"]
+        rows.append(f"| fuzzing (Hypothesis) | {r['records']:,} records in {r['files']:,} files (JSONL, CSV, Parquet, "
+                    f".txt), {r['learned_batches']} runs with the learned and {r['rules_batches']} with the rule "
+                    f"extractor | {r['processed']:,} processed + {r['failed']:,} failed with a reason = "
+                    f"{r['processed'] + r['failed']:,}; unhandled exceptions: {len(r['problems'])}; {ok(r)} |")
+    if "query" in result:
+        r = result["query"]
+        rows.append(f"| query safety | {r['queries']:,} fuzzed option sets | {r['refused']:,} refused with a "
+                    f"message naming the option, the rest answered; store file unchanged; {ok(r)} |")
+    if "kills" in result:
+        r = result["kills"]
+        rows.append(f"| SIGKILL and re-run | {r['kills']} kills ({r['worker_kills']} of a worker, "
+                    f"{r['main_process_kills']} of the main process) of `process --workers {r['workers']}` on "
+                    f"{r['statements']} statements, {r['rounds']} fresh stores | store and output equal to an "
+                    f"uninterrupted run each time; workers left behind: {r['orphan_workers']}; {ok(r)} |")
+    if "concurrency" in result:
+        r = result["concurrency"]
+        rows.append(f"| concurrent runs | {r['concurrent_runs']} `process` runs into one store "
+                    f"({r['statements']} statements, {r['overlap']} in both), {r['reads_during_runs']} queries "
+                    f"meanwhile | both completed; duplicates {r['duplicates']}; half-written statements seen "
+                    f"{r['half_written_reads']}; {ok(r)} |")
+    if "damaged" in result:
+        r = result["damaged"]
+        rows.append(f"| damaged files | {r['cases']} cases: truncated, corrupt and foreign stores (query and "
+                    f"process), missing, truncated and other-version models | {r['passed']} of {r['cases']} "
+                    f"refused with the file named and the fix, non-zero status, nothing written |")
+    if "disk_full" in result:
+        r = result["disk_full"]
+        rows.append(f"| disk full | `RLIMIT_FSIZE` {r['limit_bytes']:,} bytes: the run stopped after "
+                    f"{r['statements_stored_before_the_disk_was_full']} of {r['statements']} statements, "
+                    f"exit status {r['exit_status']} | store consistent; the re-run completed equal to an "
+                    f"uninterrupted run; {ok(r)} |")
+    m = result.get("memory", {})
+    if m.get("measured"):
+        rows.append(f"| flat memory (`make bench-memory`, not re-run by `make reliability`) | 10,000 vs "
+                    f"100,000 statements, 2 workers | peak {m['peak_tree_mb_10000']:,} vs "
+                    f"{m['peak_tree_mb_100000']:,} MB: {m['peak_tree_change']:+.1%} "
+                    f"({'within' if m['ok'] else '**outside**'} ±10 %) |")
+    return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -569,10 +623,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--only", default=",".join(CHECKS), help="comma-separated subset of " + ", ".join(CHECKS))
     ap.add_argument("--records", type=int, default=10_000, help="fuzzed records")
     ap.add_argument("--kills", type=int, default=20)
+    ap.add_argument("--fuzz-minutes", type=float, default=None,
+                    help="stop fuzzing after this long (the records reached are reported)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--table", action="store_true", help="print the README table from --out and stop")
     args = ap.parse_args(argv)
     out = Path(args.out)
     result = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    if args.table:
+        print(table(result))
+        return
     import logging
 
     logging.basicConfig(level=logging.ERROR)
@@ -580,7 +640,8 @@ def main(argv: list[str] | None = None) -> None:
         t0 = time.perf_counter()
         print(f"reliability: {name} ...", file=sys.stderr, flush=True)
         if name == "fuzz":
-            r = fuzz(args.records, seed=args.seed, bulk=120)
+            r = fuzz(args.records, seed=args.seed, bulk=120,
+                     max_seconds=args.fuzz_minutes * 60 if args.fuzz_minutes else None)
         elif name == "query":
             r = query_safety(seed=args.seed)
         elif name == "kills":
