@@ -649,7 +649,7 @@ def main(argv: list[str] | None = None) -> None:
         elif name == "concurrency":
             r = concurrency(40)
         elif name == "damaged":
-            r = damaged()
+            r = damaged(inprocess=True)
         elif name == "disk_full":
             r = disk_full()
         else:
