@@ -137,12 +137,29 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)
 
 
+def _die_with_parent(parent: int) -> None:
+    """Linux: the kernel kills this worker the moment its main process dies (prctl
+    PR_SET_PDEATHSIG), even while a model load holds the GIL and the watchdog thread cannot run."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(1)
+
+
 def _worker_init(parent: int | None = None) -> None:
     """Each worker loads both language pipelines once and keeps them for all its chunks."""
     from .nlp import get_pipeline
 
     global _INIT_ERROR
     if parent is not None:
+        _die_with_parent(parent)
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="watch-parent").start()
     fix_mmap_threshold()
     logging.getLogger("stanza").setLevel(logging.WARNING)

@@ -190,7 +190,10 @@ def _kill_at(proc: subprocess.Popen, db: Path, victim: str, target: int, workers
             kids = _children(proc.pid)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
-            time.sleep(3)  # the workers' watchdog polls every second
+            for _ in range(50):  # the kernel kills the workers at once (PR_SET_PDEATHSIG); 5 s grace
+                if not any(_alive(k) for k in kids):
+                    break
+                time.sleep(0.1)
             left = [k for k in kids if _alive(k)]
             for k in left:
                 os.kill(k, signal.SIGKILL)
