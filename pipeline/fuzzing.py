@@ -170,8 +170,7 @@ def parquet_files(draw, bulk: int = 0) -> tuple[str, bytes, int]:
     extra = _bulk(draw, bulk)
     if extra:
         for name in ("id", "text"):
-            kind = "string" if all(isinstance(v, str) or v is None for v in cols[name]) else None
-            if kind:
+            if types[name][0] == "string":
                 cols[name] += [r[name] if isinstance(r[name], str) else None for r in extra]
         n2 = max(len(v) for v in cols.values())
         for name in ("id", "text"):  # a column of another type gets rows of its own type
