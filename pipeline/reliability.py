@@ -491,7 +491,8 @@ def fuzz(n_records: int = 10_000, seed: int = 0, work: Path | None = None, bulk:
         rounds += 1
 
         @hseed(seed * 1000 + rounds)
-        @settings(max_examples=max(1, min(50, (n_records - stats["records"]) // (6 + bulk))),
+        # at least 10 per round: the first example of a round is Hypothesis's simplest (no records)
+        @settings(max_examples=max(10, min(50, (n_records - stats["records"]) // (6 + bulk))),
                   deadline=None, database=None, derandomize=False, phases=[Phase.generate],
                   suppress_health_check=list(HealthCheck), print_blob=False)
         @given(file_batches(bulk))
