@@ -8,7 +8,7 @@ JEMALLOC := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /u
 SAMPLE := data/samples/decentralization-statement.txt
 SHARED ?= ../shared/data
 
-.PHONY: install run serve browser test bench bench-serve bench-memory train-kk train-ru-adapter train-topics train-claims stats-claims eval-nlp eval-claims eval-topics eval-threads clean
+.PHONY: install run serve browser test bench bench-serve bench-memory reliability train-kk train-ru-adapter train-topics train-claims stats-claims eval-nlp eval-claims eval-topics eval-threads clean
 
 install: $(STAMP)
 
@@ -59,6 +59,12 @@ bench-serve: install
 
 bench-memory: install
 	$(BIN)/python -m pipeline.bench --only memory --out bench/results.json
+
+# What `process` promises under hostile input, kills, two writers, damaged files and a full disk
+# (pipeline/reliability.py: 10,000 Hypothesis-fuzzed records, 20 SIGKILLs; about 40 minutes on 2
+# cores); figures in bench/reliability.json and the README table. `make test` runs them small.
+reliability: install
+	$(BIN)/python -m pipeline.reliability --out bench/reliability.json
 
 # Rebuild the Kazakh models in models/kk from ../shared/data (about 3 hours on 2 cores).
 # jemalloc with a 2 s decay: `retain:true` without decay grew the lemmatizer's training to 23 GB.

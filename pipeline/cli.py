@@ -69,6 +69,27 @@ def _quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def _read_input(path: str) -> str:
+    """The text of a file or stdin; a binary or non-UTF-8 file is a clear error, not a traceback."""
+    name = "stdin" if path == "-" else path
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            p = Path(path)
+            if not p.is_file():
+                raise typer.BadParameter(f"no such file: {path}", param_hint="INPUT")
+            text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise typer.BadParameter(f"{name} is not UTF-8 text (a binary file?): byte {e.start}: {e.reason}",
+                                 param_hint="INPUT") from None
+    except OSError as e:
+        raise typer.BadParameter(f"cannot read {name}: {e.strerror or e}", param_hint="INPUT") from None
+    if "\x00" in text:
+        raise typer.BadParameter(f"{name} holds NUL bytes: a binary file, not text", param_hint="INPUT")
+    return text
+
+
 @app.command()
 def version() -> None:
     """Print the polclaims version and the versions of the language pipelines' models."""
@@ -221,8 +242,9 @@ def process(
     Example: polclaims process data/samples/decentralization-statement.txt --out claims.jsonl
     """
     from .claims.writer import check_out_path
-    from .processing import default_workers, run_process
+    from .processing import RunError, default_workers, run_process
     from .readers import ReadOptions
+    from .store import StoreError
 
     _quiet_libraries()
     import codecs
@@ -263,6 +285,9 @@ def process(
         summary = run_process(inputs, out, None if no_db else db, chunk_size=chunk_size, progress=progress,
                               workers=workers or default_workers(), force=force, engine=engine, address=address,
                               read_options=read_options)
+    except (RunError, StoreError) as exc:  # exit status: see README "Exit status"
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(getattr(exc, "exit_code", 2))
     finally:  # leave the environment as it was (matters when polclaims runs inside a program)
         for name, value in (("POLCLAIMS_TOPIC_MODEL", previous), ("POLCLAIMS_CLAIMS_MODEL", previous_claims)):
             if value is None:
@@ -273,8 +298,7 @@ def process(
     problems = summary.problems()
     if problems:
         typer.echo(problems, err=True)
-    if summary.statements == 0 and summary.failures:
-        raise typer.Exit(1)
+    raise typer.Exit(summary.exit_code)  # 0 all processed, 1 some failed, 2 nothing usable
 
 
 @evaluate_app.command("nlp")
@@ -292,7 +316,12 @@ def evaluate_nlp(
     _quiet_libraries()
     if lang not in ("kk", "ru"):
         raise typer.BadParameter("use kk or ru", param_hint="--lang")
-    scores = evaluate_pipeline(get_pipeline(lang), gold, output)
+    from .evaluate_nlp import GoldFileError
+
+    try:
+        scores = evaluate_pipeline(get_pipeline(lang), gold, output)
+    except GoldFileError as exc:
+        raise typer.BadParameter(str(exc), param_hint="GOLD") from None
     if format == "json":
         typer.echo(json.dumps({"lang": lang, "gold": str(gold), **scores}))
         return

@@ -127,7 +127,7 @@ def query(
         cols = list(ALIGNED_TABLE_COLUMNS if aligned else (THREAD_TABLE_COLUMNS if thread else TABLE_COLUMNS))
     else:
         cols = list(available)
-    if not db.is_file():
+    if not db.exists():
         _fail(f"--db: no polclaims database at {db} (process statements first, or point --db at the store)")
 
     try:

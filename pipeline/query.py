@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .records import ACTOR_KINDS, CLAIM_RECORD_COLUMNS, CLAIM_TYPES, POLARITIES, STATEMENT_META, TENSES
-from .store import CLAIM_COLUMNS, JSON_COLUMNS, ClaimStore
+from .store import CLAIM_COLUMNS, JSON_COLUMNS, ClaimStore, StoreError, describe_error
 
 LANGS = ("kk", "ru")
 
@@ -90,6 +90,8 @@ def _check_search(conn: sqlite3.Connection, search: str) -> None:
     try:
         conn.execute("SELECT rowid FROM sentences_fts WHERE sentences_fts MATCH ? LIMIT 1", (search,)).fetchall()
     except sqlite3.OperationalError as e:
+        if "malformed" in str(e) or "corrupt" in str(e):
+            raise
         raise ValueError(
             f"--search: {search!r} is not a valid full-text query ({e}); words are ANDed, "
             'end a word with * for a prefix (әкім*), put phrases and words with hyphens or '
@@ -268,18 +270,21 @@ def query_claims(
     def run(store: ClaimStore) -> list[dict[str, Any]] | int:
         if threads and not store.has_thread_tables():
             raise ValueError(f"--thread: {store.path} holds no threads yet; run `polclaims track --db {store.path}` first")
-        if topics:
-            _check_topics(store.conn, topics)
-        if search:
-            _check_search(store.conn, search)
-        if count:
-            return int(store.conn.execute(sql, params).fetchone()[0])
-        rows = store.conn.execute(sql, params).fetchall()
+        try:
+            if topics:
+                _check_topics(store.conn, topics)
+            if search:
+                _check_search(store.conn, search)
+            if count:
+                return int(store.conn.execute(sql, params).fetchone()[0])
+            rows = store.conn.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as e:  # a damaged page found while reading
+            raise StoreError(describe_error(store.path, e)) from e
         return [_decode(dict(r), aligned) for r in rows]
 
     if isinstance(store_path, ClaimStore):
         return run(store_path)
-    with ClaimStore(store_path, create=False) as store:
+    with ClaimStore(store_path, readonly=True) as store:  # a query never creates or writes a file
         return run(store)
 
 

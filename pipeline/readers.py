@@ -282,6 +282,9 @@ def _datasets():
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     import datasets
 
+    # the variable only counts before the first import: a program (or test run) that imported
+    # `datasets` already would otherwise ask the Hub at every file (a DNS timeout offline)
+    datasets.config.HF_HUB_OFFLINE = datasets.config.HF_DATASETS_OFFLINE = True
     datasets.disable_progress_bars()
     # its own error messages duplicate ours (we report a Failure or fall back)
     datasets.logging.set_verbosity(datasets.logging.CRITICAL)

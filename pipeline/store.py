@@ -175,7 +175,50 @@ CREATE INDEX IF NOT EXISTS idx_thread_members_claim ON thread_members(claim_id);
 
 
 class StoreError(Exception):
-    """The file is not a polclaims store, or one of another schema version."""
+    """The file is not a polclaims store, one of another schema version, damaged, or cannot be
+    opened or written; the message names the file and what to do."""
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+REBUILD = ("re-process the statements into a new store (polclaims process ... --db NEW.db), "
+           "or restore the file from a backup")
+
+
+def check_store_file(path: Path) -> None:
+    """Refuse, before SQLite touches it, a path that cannot be a store: a folder, a file that
+    is not an SQLite database (SQLite would turn an empty or foreign file into one, or fail
+    later with a vague message), or a database file shorter than its own header says
+    (truncated by a copy or a full disk). A missing path passes: the caller decides."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a store file; give a file path such as "
+                         f"{path / 'polclaims.db'}")
+    if not path.exists():
+        parent = path.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if parent.exists() and not parent.is_dir():
+            raise StoreError(f"cannot create {path}: {parent} is a file, not a folder")
+        return
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(100)
+        size = path.stat().st_size
+    except OSError as e:
+        raise StoreError(f"cannot read {path}: {e.strerror or e}") from e
+    if size == 0:
+        return  # an empty file (e.g. made by `touch`) is an empty database to SQLite
+    if not header.startswith(SQLITE_MAGIC):
+        raise StoreError(f"{path} is not a polclaims store (not an SQLite database); "
+                         "use the store file written by `polclaims process` (or, to process, a new file name)")
+    if len(header) < 100:
+        raise StoreError(f"{path} is damaged (truncated to {size} bytes); {REBUILD}")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counter, valid_for = header[24:28], header[92:96]
+    # the in-header page count is valid when it is non-zero and the change counter matches
+    if pages and counter == valid_for and size < pages * page_size:
+        raise StoreError(f"{path} is damaged (truncated: {size} bytes of {pages * page_size}); {REBUILD}")
 
 
 def content_hash(statement: Statement) -> str:
@@ -230,29 +273,56 @@ class ClaimStore:
     instead of an empty store.
     """
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, readonly: bool = False) -> None:
         self.path = Path(path)
-        if not create and not self.path.is_file():
+        self.readonly = readonly
+        memory = str(path) == ":memory:"
+        if not memory:
+            check_store_file(self.path)
+        if (readonly or not create) and not memory and not self.path.is_file():
             raise FileNotFoundError(f"no polclaims database at {self.path}")
-        if create and str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a save is exactly one transaction.
-        self.conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+        if create and not readonly and not memory:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(f"cannot create the folder of {self.path}: {e.strerror or e}") from e
+        try:
+            self.conn = self._connect(str(path), readonly)
+        except sqlite3.Error as e:
+            raise StoreError(describe_error(self.path, e)) from e
         self.conn.row_factory = sqlite3.Row
         self.conn.create_function("pc_fold", 1, _fold, deterministic=True)
         try:
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
+            if readonly:
+                self.conn.execute("PRAGMA query_only = ON")  # a read command never writes
+            else:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
             self._init_schema()
             if create:
                 self.ensure_thread_tables()
         except sqlite3.DatabaseError as e:
             self.conn.close()
-            raise StoreError(f"{self.path} is not a polclaims database ({e})") from e
+            raise StoreError(describe_error(self.path, e)) from e
         except StoreError:
             self.conn.close()
             raise
+
+    @staticmethod
+    def _connect(path: str, readonly: bool) -> sqlite3.Connection:
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a save is exactly one transaction.
+        if not readonly:
+            return sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        uri = Path(path).resolve().as_uri()
+        try:
+            # mode=rw never creates the file, and as the last connection it removes the -wal and
+            # -shm files it opened; mode=ro for a store on a read-only disk
+            conn = sqlite3.connect(uri + "?mode=rw", uri=True, timeout=30.0, isolation_level=None)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            return sqlite3.connect(uri + "?mode=ro", uri=True, timeout=30.0, isolation_level=None)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> "ClaimStore":
@@ -269,6 +339,8 @@ class ClaimStore:
         if "schema_version" not in tables:
             if tables:
                 raise StoreError(f"{self.path} is an SQLite database but not a polclaims store")
+            if self.readonly:
+                raise StoreError(f"{self.path} is an empty file, not a polclaims store")
             with self.transaction():
                 for stmt in _split_sql(_SCHEMA):
                     self.conn.execute(stmt)
@@ -278,6 +350,8 @@ class ClaimStore:
             return
         row = self.conn.execute("SELECT max(version) FROM schema_version").fetchone()
         version = row[0] if row else None
+        if version == 1 and self.readonly:
+            return  # readable as it is; the next `process` run adds the topic columns
         if version == 1:  # stores written before statement topics: add the two columns
             with self.transaction() as conn:
                 conn.execute("ALTER TABLE statements ADD COLUMN topic TEXT")
@@ -422,6 +496,13 @@ class ClaimStore:
             (statement_id, content_hash, pipeline_version, statement_id)).fetchone()
         return row is not None
 
+    def stored_identity(self, statement_id: str) -> tuple[str, str | None] | None:
+        """(content hash, origin) of the stored statement with this id, or None: lets a run see
+        that it is about to replace a *different* statement that happens to share the id."""
+        row = self.conn.execute("SELECT content_hash, origin FROM statements WHERE id = ?",
+                                (statement_id,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def stored_claims(self, statement_id: str) -> list[Claim]:
         """The claims stored for a statement, as records (what a skipped re-run writes out)."""
         cur = self.conn.execute(
@@ -460,6 +541,20 @@ class ClaimStore:
         """The stored failures, oldest first."""
         return [dict(r) for r in self.conn.execute(
             "SELECT record_id, origin, stage, reason, failed_at FROM failures ORDER BY id")]
+
+
+def describe_error(path: Path, e: sqlite3.Error) -> str:
+    """An SQLite error while using the store at `path`, as a message that says what to do."""
+    text = str(e)
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return f"{path} is damaged or not a polclaims store ({text}); {REBUILD}"
+    if "disk is full" in text or "disk I/O error" in text:
+        return f"cannot write {path} ({text}): the disk is full or failing"
+    if "readonly" in text or "unable to open" in text:
+        return f"cannot open {path} for writing ({text}): check that the file and its folder exist and are writable"
+    if "locked" in text or "busy" in text:
+        return f"{path} is locked by another program ({text}); try again when it has finished"
+    return f"{path}: {text}"
 
 
 def _split_sql(script: str) -> list[str]:

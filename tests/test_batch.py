@@ -2,11 +2,7 @@
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from pipeline.processing import run_process
@@ -64,39 +60,6 @@ def test_unchanged_statements_are_skipped_and_still_written(tmp_path):
     assert con.execute("SELECT COUNT(DISTINCT claim_id) FROM claims").fetchone()[0] == \
         con.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
     con.close()
-
-
-def test_kill_in_the_middle_then_rerun_loses_nothing(tmp_path):
-    src = corpus(tmp_path / "in.jsonl", 40)
-    db = tmp_path / "s.db"
-    cmd = [sys.executable, "-m", "pipeline.cli", "process", str(src), "--out", str(tmp_path / "x.jsonl"),
-           "--db", str(db), "--workers", "1", "--chunk-size", "4", "--no-progress"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    stored = 0
-    while time.time() < deadline and proc.poll() is None:
-        time.sleep(0.5)
-        if db.exists():
-            try:
-                con = sqlite3.connect(db)
-                stored = con.execute("SELECT COUNT(*) FROM statements").fetchone()[0]
-                con.close()
-            except sqlite3.Error:
-                stored = 0
-            if stored >= 8:
-                proc.send_signal(signal.SIGKILL)
-                break
-    proc.wait(timeout=30)
-    assert 0 < stored < 40, "the run was not interrupted in the middle"
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert "unchanged, skipped" in res.stdout
-    con = sqlite3.connect(db)
-    assert con.execute("SELECT COUNT(*) FROM statements").fetchone()[0] == 40
-    n_claims = con.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
-    assert con.execute("SELECT COUNT(DISTINCT claim_id) FROM claims").fetchone()[0] == n_claims
-    con.close()
-    assert len(claim_ids(tmp_path / "x.jsonl")) == n_claims
 
 
 def test_record_count_for_the_progress_bar(tmp_path):

@@ -65,6 +65,25 @@ def claims_model_version() -> str:
 
 
 def _analyse_chunk(chunk: list[StatementResult]) -> None:
+    """Analyse a chunk; when the language pipelines raise on it (a library choking on some
+    text), analyse its statements one by one, so that only the statement that breaks them
+    fails, by name, and the batch goes on."""
+    try:
+        _analyse_chunk_together(chunk)
+    except Exception as exc:  # noqa: BLE001 - a bad record must not stop the batch
+        if len(chunk) == 1:
+            res = chunk[0]
+            log.warning("language analysis failed in %s", res.statement.id, exc_info=True)
+            res.claims = []
+            res.failure = Failure(res.statement.id, f"language analysis failed: {type(exc).__name__}: {exc}",
+                                  res.statement.origin, "nlp")
+            return
+        for res in chunk:
+            res.claims, res.sentences, res.failure = [], [], None
+            _analyse_chunk([res])
+
+
+def _analyse_chunk_together(chunk: list[StatementResult]) -> None:
     from ..nlp import pipe_by_language
     from ..segment import segment
     from .extract import extractor_for

@@ -548,7 +548,11 @@ def _cache_lemmatizer(lemmatizer, max_entries: int) -> None:
         if out is None:
             if len(cache) >= max_entries:
                 cache.clear()
-            out = cache[key] = inner(token)
+            try:
+                out = inner(token)
+            except ValueError:  # pymorphy3 asks unicodedata.name() of letters that have none
+                out = [token.text.lower()]
+            cache[key] = out
         return out
 
     lemmatizer.lemmatize = lemmatize

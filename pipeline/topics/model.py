@@ -203,4 +203,8 @@ def _load(path_str: str) -> TopicModel:
     card = {}
     if (path / "card.json").exists():
         card = json.loads((path / "card.json").read_text(encoding="utf-8"))
-    return TopicModel(joblib.load(path / "model.joblib"), card, path)
+    try:
+        return TopicModel(joblib.load(path / "model.joblib"), card, path)
+    except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: name it and the fix
+        raise TopicModelError(f"{path / 'model.joblib'} is not a readable topic model ({type(exc).__name__}: "
+                              f"{exc}); rebuild it with `make train-topics`") from None
