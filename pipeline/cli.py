@@ -69,27 +69,6 @@ def _quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _read_input(path: str) -> str:
-    """The text of a file or stdin; a binary or non-UTF-8 file is a clear error, not a traceback."""
-    name = "stdin" if path == "-" else path
-    try:
-        if path == "-":
-            text = sys.stdin.read()
-        else:
-            p = Path(path)
-            if not p.is_file():
-                raise typer.BadParameter(f"no such file: {path}", param_hint="INPUT")
-            text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise typer.BadParameter(f"{name} is not UTF-8 text (a binary file?): byte {e.start}: {e.reason}",
-                                 param_hint="INPUT") from None
-    except OSError as e:
-        raise typer.BadParameter(f"cannot read {name}: {e.strerror or e}", param_hint="INPUT") from None
-    if "\x00" in text:
-        raise typer.BadParameter(f"{name} holds NUL bytes: a binary file, not text", param_hint="INPUT")
-    return text
-
-
 @app.command()
 def version() -> None:
     """Print the polclaims version and the versions of the language pipelines' models."""
@@ -131,8 +110,11 @@ def annotate(
         if isinstance(item, Failure):
             failures.append(item)
             continue
-        done += 1
         text = item.text
+        if "\x00" in text:
+            failures.append(Failure(item.id, "holds NUL bytes: a binary file, not text", item.origin, "read"))
+            continue
+        done += 1
         chunks = run_annotate(text, lang)
         if format == "json":
             out.extend({"statement_id": item.id, **s} for c in chunks for s in chunk_to_json(text, c))
@@ -158,8 +140,8 @@ def annotate(
     for f in failures:
         where = f" at {f.origin}" if f.origin and f.origin != f.record_id else ""
         typer.echo(f"FAILED {f.record_id}{where}: {f.reason}", err=True)
-    if failures and not done:
-        raise typer.Exit(1)
+    if failures:  # the exit status of `process`: 1 some failed, 2 nothing usable
+        raise typer.Exit(1 if done else 2)
 
 
 @app.command()
@@ -250,12 +232,15 @@ def process(
     import codecs
     import os
 
+    from .processing import check_output
+
     try:
-        check_out_path(out)
+        check_output(out)      # a folder, a path under a file, unwritable: said first
+        check_out_path(out)    # then an extension we do not write
         if encoding:
             codecs.lookup(encoding)
-    except (ValueError, LookupError) as exc:
-        msg = str(exc) if isinstance(exc, ValueError) else f"--encoding: unknown encoding {encoding!r}"
+    except (ValueError, LookupError, RunError) as exc:
+        msg = f"--encoding: unknown encoding {encoding!r}" if isinstance(exc, LookupError) else str(exc)
         typer.echo(f"error: {msg}", err=True)
         raise typer.Exit(2)
     read_options = ReadOptions(id_col=id_col, text_col=text_col, id_prefix=id_prefix, encoding=encoding)

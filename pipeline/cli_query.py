@@ -84,7 +84,7 @@ def query(
     aligned: bool = typer.Option(
         False, "--aligned", help="Kazakh claims side by side with their aligned Russian twins (kk_*/ru_* columns)."),
     thread: Optional[List[str]] = typer.Option(
-        None, "--thread", help="A promise thread's claims in timeline order (ids from `polclaims threads`)."),
+        None, "--thread", metavar="ID", help="A promise thread's claims in timeline order (ids from `polclaims threads`)."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, metavar="N",
                                         help="At most N claims (stderr says how many match in all)."),
     format: Optional[str] = typer.Option(

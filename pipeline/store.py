@@ -300,7 +300,7 @@ class ClaimStore:
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
             self._init_schema()
-            if create:
+            if create and not readonly:
                 self.ensure_thread_tables()
         except sqlite3.DatabaseError as e:
             self.conn.close()

@@ -230,7 +230,7 @@ def test_cli_track_threads_and_query_thread(store_path):
     assert "No threads match" in r.output  # on stderr, with the hint to run track
     r = runner.invoke(app, ["query", "--db", str(store_path), "--thread", rows[0]["thread_id"], "--format", "jsonl"])
     assert r.exit_code == 0, r.output
-    assert [json.loads(x)["thread_role"] for x in r.output.splitlines()] == ["announced", "announced", "reaffirmed"]
+    assert [json.loads(x)["thread_role"] for x in r.stdout.splitlines()] == ["announced", "announced", "reaffirmed"]
 
 
 def test_cli_errors_name_the_problem(store_path, tmp_path):

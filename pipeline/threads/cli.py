@@ -25,8 +25,8 @@ def _format(fmt: Optional[str]) -> str:
 
 
 def track_command(
-    db: Path = typer.Option(Path("polclaims.db"), "--db", help="The store written by `polclaims process`."),
-    format: Optional[str] = typer.Option(None, "--format", "-f", help="table or json: the run's summary."),
+    db: Path = typer.Option(Path("polclaims.db"), "--db", metavar="FILE", help="The store written by `polclaims process`."),
+    format: Optional[str] = typer.Option(None, "--format", "-f", metavar="FORMAT", help="table or json: the run's summary."),
 ) -> None:
     """Link the store's claims into promise threads (same commitment across statements) and store
     them: each thread ordered by statement date, each member with its role (announced, reaffirmed,
@@ -65,15 +65,15 @@ def track_command(
 
 
 def threads_command(
-    db: Path = typer.Option(Path("polclaims.db"), "--db", help="The store, after `polclaims track`."),
+    db: Path = typer.Option(Path("polclaims.db"), "--db", metavar="FILE", help="The store, after `polclaims track`."),
     status: Optional[List[str]] = typer.Option(
-        None, "--status", help="'acted on' (or acted_on), overdue, reaffirmed, open; repeat or comma-separate."),
-    topic: Optional[List[str]] = typer.Option(None, "--topic", help="Topic code (topics.md), e.g. education."),
-    lang: Optional[List[str]] = typer.Option(None, "--lang", "-l", help="Threads with claims in kk or ru."),
-    min_statements: Optional[int] = typer.Option(None, "--min-statements", min=2, help="At least N statements."),
-    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="At most N threads."),
+        None, "--status", metavar="STATUS[,STATUS]", help="'acted on' (or acted_on), overdue, reaffirmed, open; repeat or comma-separate."),
+    topic: Optional[List[str]] = typer.Option(None, "--topic", metavar="TOPIC[,TOPIC]", help="Topic code (topics.md), e.g. education."),
+    lang: Optional[List[str]] = typer.Option(None, "--lang", "-l", metavar="LANG[,LANG]", help="Threads with claims in kk or ru."),
+    min_statements: Optional[int] = typer.Option(None, "--min-statements", min=2, metavar="N", help="At least N statements."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, metavar="N", help="At most N threads."),
     format: Optional[str] = typer.Option(
-        None, "--format", "-f", help="table, json, jsonl or csv. Default: table on a terminal, else jsonl."),
+        None, "--format", "-f", metavar="FORMAT", help="table, json, jsonl or csv. Default: table on a terminal, else jsonl."),
 ) -> None:
     """List the promise threads of a store with their status; `polclaims query --thread ID` shows
     one thread's timeline.
@@ -105,10 +105,10 @@ def threads_command(
 
 
 def evaluate_threads_command(
-    pairs: Path = typer.Option(Path("data/threads/pairs.jsonl"), "--pairs", help="Gold claim pairs (same commitment or not)."),
-    dates: Path = typer.Option(Path("data/threads/dates_gold.jsonl"), "--dates", help="Gold dates of the dateline sample."),
-    out: Optional[Path] = typer.Option(Path("data/threads/scores.json"), "--out", help="Where the scores go (JSON)."),
-    format: str = typer.Option("table", "--format", "-f", help="table or json."),
+    pairs: Path = typer.Option(Path("data/threads/pairs.jsonl"), "--pairs", metavar="FILE", help="Gold claim pairs (same commitment or not)."),
+    dates: Path = typer.Option(Path("data/threads/dates_gold.jsonl"), "--dates", metavar="FILE", help="Gold dates of the dateline sample."),
+    out: Optional[Path] = typer.Option(Path("data/threads/scores.json"), "--out", metavar="FILE", help="Where the scores go (JSON)."),
+    format: str = typer.Option("table", "--format", "-f", metavar="FORMAT", help="table or json."),
 ) -> None:
     """Score thread linking on the gold pairs (pairwise precision, recall, F1 and thread purity,
     per source and per language) and the dateline parser on the gold date sample.
