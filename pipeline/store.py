@@ -489,10 +489,12 @@ class ClaimStore:
     # -- reading -----------------------------------------------------------------------------
     def has_current(self, statement_id: str, content_hash: str, pipeline_version: str) -> bool:
         """True when the statement is stored from the same content by the same pipeline version
-        and did not fail, so a re-run may skip it. Failed statements are always retried."""
+        and did not fail, so a re-run may skip it. Failed statements are always retried. A
+        failure at reading under the same id is another record's (a later duplicate of the id in
+        the batch): it does not make the stored statement re-analysed on every run."""
         row = self.conn.execute(
             "SELECT 1 FROM statements WHERE id = ? AND content_hash = ? AND pipeline_version = ? "
-            "AND NOT EXISTS (SELECT 1 FROM failures WHERE record_id = ?)",
+            "AND NOT EXISTS (SELECT 1 FROM failures WHERE record_id = ? AND stage IS NOT 'read')",
             (statement_id, content_hash, pipeline_version, statement_id)).fetchone()
         return row is not None
 

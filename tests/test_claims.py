@@ -246,6 +246,23 @@ def test_process_batch_with_broken_records(tmp_path):
     con.close()
 
 
+def test_a_duplicate_id_does_not_make_the_first_statement_reanalysed(tmp_path):
+    """A batch that repeats an id: the second record fails as a duplicate, and a re-run skips the
+    stored first one as unchanged instead of analysing it again every time."""
+    src = tmp_path / "dup.jsonl"
+    src.write_text("\n".join([
+        json.dumps({"id": "a", "text": "Я утвердил Концепцию развития местного самоуправления."}),
+        json.dumps({"id": "a", "text": "Другой текст с тем же id."}),
+    ]) + "\n", encoding="utf-8")
+    out, db = tmp_path / "claims.jsonl", tmp_path / "s.db"
+    res = runner.invoke(app, ["process", str(src), "--out", str(out), "--db", str(db), "--no-progress"])
+    assert res.exit_code == 1 and "duplicate id" in res.output, res.output
+    first = out.read_text(encoding="utf-8")
+    res2 = runner.invoke(app, ["process", str(src), "--out", str(out), "--db", str(db), "--no-progress"])
+    assert res2.exit_code == 1 and "(1 unchanged, skipped)" in res2.output, res2.output
+    assert out.read_text(encoding="utf-8") == first      # the stored claims are written out again
+
+
 def test_process_writes_csv_and_parquet(tmp_path):
     for name in ("c.csv", "c.parquet"):
         out = tmp_path / name
