@@ -254,23 +254,31 @@ class CandidateRecord:
 
 
 def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str,
-                     roles: "bool | Callable[[int, int], bool]" = False) -> list[CandidateRecord]:
-    """The candidate records of a sentence; with `roles` (True, or a test of the predicate's
-    start and end offsets), a record gets its actor/target options (``roles.role_options``)."""
+                     roles: "bool | Callable[[int, int], bool] | ClaimModel" = False) -> list[CandidateRecord]:
+    """The candidate records of a sentence; with `roles` (True, a test of the predicate's start
+    and end offsets, or a claim model: the candidates it keeps), a record gets its actor/target
+    options (``roles.role_options``). Options cost time: `process` asks only for those of the
+    candidates its model keeps (the parse is gone by the time the chunk is decided)."""
     from .roles import role_options
 
-    recs = []
+    recs, cands = [], []
     sent_f = sentence_features(ex, doc)
     for cand in candidate_groups(ex, doc):
         claim = ex.fill(cand, doc, sent, statement_text, drop_other_actors=False)
         if claim is None:
             continue
-        want = roles(claim.predicate_start, claim.predicate_end) if callable(roles) else roles
         recs.append(CandidateRecord(
             sent.statement_id, sent.lang, sent.index, claim.predicate_start, claim.predicate_end,
             cand.rule, cand.type if cand.rule != "none" else None,
-            group_features(ex, cand, doc, claim, sent_f), claim,
-            roles=role_options(ex, cand, doc, claim, sent.start) if want else None))
+            group_features(ex, cand, doc, claim, sent_f), claim))
+        cands.append(cand)
+    if isinstance(roles, ClaimModel):
+        want = [lab != "none" for lab in roles.predict([r.features for r in recs])] if recs else []
+    else:
+        want = [roles(r.start, r.end) if callable(roles) else bool(roles) for r in recs]
+    for r, cand, w in zip(recs, cands, want):
+        if w:
+            r.roles = role_options(ex, cand, doc, r.claim, sent.start)
     return recs
 
 
