@@ -375,7 +375,7 @@ def disk_full(n_statements: int = 30, limit_bytes: int = 320_000, work: Path | N
     for key in ("statements", "claims", "output"):
         if got[key] != ref[key]:
             problems.append(f"after the re-run, {key} differ from an uninterrupted run")
-    return {"limit_bytes": limit_bytes, "exit_status": res.returncode, "message": message[:400],
+    return {"limit_bytes": limit_bytes, "exit_status": res.returncode, "message": message.replace(str(work), "<work>")[:400],
             "statements_stored_before_the_disk_was_full": stored_before, "statements": n_statements,
             "problems": problems, "ok": not problems, "seconds": round(time.perf_counter() - t0, 1)}
 
@@ -417,7 +417,9 @@ def damaged(work: Path | None = None, inprocess: bool = False) -> dict[str, Any]
             code, msg = res.returncode, res.stderr.strip()
         ok = (code != 0 and "Traceback" not in msg and all(e.lower() in msg.lower() for e in expect)
               and (before is None or untouched.read_bytes() == before))
-        cases.append({"case": name, "exit_status": code, "message": msg.splitlines()[-1][:300] if msg else "",
+        # the report is committed: the run's temporary folder is written as <work>, not as a path of this machine
+        shown = msg.splitlines()[-1].replace(str(work), "<work>")[:300] if msg else ""
+        cases.append({"case": name, "exit_status": code, "message": shown,
                       "ok": ok})
 
     truncated = work / "truncated.db"

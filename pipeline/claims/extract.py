@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Sequence
 
 from spacy.tokens import Doc, Token
 
@@ -19,6 +20,18 @@ from ..records import Claim, Sentence
 from .quantities import QuantityConfig, find_quantities
 
 PUNCT_EDGE = re.compile(r"^[\s,.;:!?«»\"'()\-–—]+|[\s,.;:!?«»\"'()\-–—]+$")
+
+
+def trimmed_span(toks: Sequence[Token]) -> tuple[int, int] | None:
+    """Character span of consecutive tokens without spaces and without punctuation at either end."""
+    toks = [x for x in toks if not x.is_space]
+    while toks and toks[-1].is_punct:
+        toks.pop()
+    while toks and toks[0].is_punct:
+        toks.pop(0)
+    if not toks:
+        return None
+    return toks[0].idx, toks[-1].idx + len(toks[-1].text)
 
 
 @dataclass
@@ -458,14 +471,7 @@ class ClaimExtractor:
                     break
                 kept.append(x)
             toks = kept
-        toks = [x for x in toks if not x.is_space]
-        while toks and toks[-1].is_punct:
-            toks.pop()
-        while toks and toks[0].is_punct:
-            toks.pop(0)
-        if not toks:
-            return None
-        return toks[0].idx, toks[-1].idx + len(toks[-1].text)
+        return trimmed_span(toks)
 
     def with_negation(self, words: list[Token]) -> list[Token]:
         """A negation word right before or after the predicate belongs to it ("не будут

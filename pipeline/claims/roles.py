@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 
 from spacy.tokens import Doc, Token
 
-from .extract import Candidate, ClaimExtractor, _feat, _lem, _low
+from .extract import Candidate, ClaimExtractor, _feat, _lem, _low, trimmed_span
 
 ROLES = ("actor", "target")
 NOMINAL = {"NOUN", "PROPN", "PRON", "NUM", "ADJ", "DET"}
@@ -67,17 +67,6 @@ def _paths(doc: Doc, start: Iterable[int]) -> dict[int, str]:
     return seen
 
 
-def _subtree_span(t: Token) -> tuple[int, int] | None:
-    toks = [x for x in t.subtree if not x.is_space]
-    while toks and toks[-1].is_punct:
-        toks.pop()
-    while toks and toks[0].is_punct:
-        toks.pop(0)
-    if not toks:
-        return None
-    return toks[0].idx, toks[-1].idx + len(toks[-1].text)
-
-
 def _bin(n: int) -> str:
     return str(n) if n <= 3 else "4-6" if n <= 6 else "7-12" if n <= 12 else "13+"
 
@@ -110,7 +99,7 @@ def role_options(ex: ClaimExtractor, cand: Candidate, doc: Doc, claim: Any, offs
                 continue
             if t.pos_ in ("ADJ", "DET") and t.dep_ in ("amod", "det"):
                 continue
-            variants = [("phrase", ex.span_text(t, cut_comma=(role == "target"))), ("subtree", _subtree_span(t))]
+            variants = [("phrase", ex.span_text(t, cut_comma=(role == "target"))), ("subtree", trimmed_span(list(t.subtree)))]
             if role == "target":
                 variants.append(("phrase_nc", ex.span_text(t, cut_comma=False)))
             kind = ex.actor_kind(t)
