@@ -46,7 +46,7 @@ test: install browser
 
 # Speed with the default allocator, as users run it (the Kazakh annotate row also compares jemalloc).
 bench: install
-	$(BIN)/python -m pipeline.bench --out bench/results.json
+	$(BIN)/python -m pipeline.benchmarks.run --out bench/results.json
 
 # Flat memory: `process` (2 workers) on 10,000 and on 100,000 one-sentence statements sampled
 # from ../shared/data/parallel_kk_ru (about 30 minutes here); peaks go into bench/results.json.
@@ -55,16 +55,16 @@ bench: install
 # `polclaims serve` on a generated 1,000,000-claim store (bulk SQL, about 2 minutes the first
 # time, kept in build/bench): page times into bench/results.json (also part of `make bench`).
 bench-serve: install
-	$(BIN)/python -m pipeline.bench --only serve --out bench/results.json
+	$(BIN)/python -m pipeline.benchmarks.run --only serve --out bench/results.json
 
 bench-memory: install
-	$(BIN)/python -m pipeline.bench --only memory --out bench/results.json
+	$(BIN)/python -m pipeline.benchmarks.run --only memory --out bench/results.json
 
 # What `process` promises under hostile input, kills, two writers, damaged files and a full disk
-# (pipeline/reliability.py: 10,000 Hypothesis-fuzzed records, 20 SIGKILLs; about 40 minutes on 2
+# (pipeline/benchmarks/reliability.py: 10,000 Hypothesis-fuzzed records, 20 SIGKILLs; about 40 minutes on 2
 # cores); figures in bench/reliability.json and the README table. `make test` runs them small.
 reliability: install
-	$(BIN)/python -m pipeline.reliability --out bench/reliability.json
+	$(BIN)/python -m pipeline.benchmarks.reliability --out bench/reliability.json
 
 # Rebuild the Kazakh models in models/kk from ../shared/data (about 3 hours on 2 cores).
 # jemalloc with a 2 s decay: `retain:true` without decay grew the lemmatizer's training to 23 GB.
@@ -75,9 +75,9 @@ train-kk: install
 # The default topic model (models/topics): pool data/topics and the claims corpus's topics with
 # their texts (one row per distinct text, codebook re-labels applied), cross-validate leaving one
 # source out (the headline) and with random folds, fit, score on the dev gold topics.
-TOPICS_NOTE := Training data: data/topics/labels.jsonl and the topics of data/claims/labels.jsonl (the project's labels, see data/topics/README.md and data/claims/README.md; one row per distinct text, label = majority of every annotator of both corpora, codebook-boundary re-labels of data/topics/boundary_relabels.jsonl applied) joined by python -m pipeline.topics.corpus build with the texts of ../shared/data: parallel_kk_ru (apertium/apertium-kaz-rus, GPL-3.0), KazNERD (IS2AI/KazNERD, CC BY 4.0), UD Kazakh KTB, UD Russian GSD and Taiga, GramEval 2020 Lenta, social and JZ texts (CC BY-SA 4.0); dev and reference-statement gold texts are excluded. Rebuild everything with make train-topics.
+TOPICS_NOTE := Training data: data/topics/labels.jsonl and the topics of data/claims/labels.jsonl (the project's labels, see data/topics/README.md and data/claims/README.md; one row per distinct text, label = majority of every annotator of both corpora, codebook-boundary re-labels of data/topics/boundary_relabels.jsonl applied) joined by python -m pipeline.corpora.topics_pooled with the texts of ../shared/data: parallel_kk_ru (apertium/apertium-kaz-rus, GPL-3.0), KazNERD (IS2AI/KazNERD, CC BY 4.0), UD Kazakh KTB, UD Russian GSD and Taiga, GramEval 2020 Lenta, social and JZ texts (CC BY-SA 4.0); dev and reference-statement gold texts are excluded. Rebuild everything with make train-topics.
 train-topics: install
-	$(BIN)/python -m pipeline.topics.corpus build build/topics/corpus.jsonl
+	$(BIN)/python -m pipeline.corpora.topics_pooled build/topics/corpus.jsonl
 	$(BIN)/polclaims train topics build/topics/corpus.jsonl --text-col text --label-col label \
 	  --group-col pair_id --source-col source --lang-col lang --by-col corpus --by-col labels_from \
 	  --out models/topics --eval-gold $(SHARED)/gold/dev.gold.jsonl --note "$(TOPICS_NOTE)"
@@ -92,11 +92,11 @@ train-ru-adapter: install
 # final checks on the dev gold and the reference statement, added to the card.
 train-claims: install
 	$(BIN)/polclaims train claims --out models/claims
-	$(BIN)/python -m pipeline.claims.training checks models/claims $(SHARED)/gold/dev.gold.jsonl $(SHARED)/gold/seed.gold.jsonl
+	$(BIN)/python -m pipeline.training.claims checks models/claims $(SHARED)/gold/dev.gold.jsonl $(SHARED)/gold/seed.gold.jsonl
 
 # The claims corpus's counts and annotator agreement (data/claims/stats.json).
 stats-claims: install
-	$(BIN)/python -m pipeline.claims.corpus stats --out data/claims/stats.json
+	$(BIN)/python -m pipeline.corpora.claims stats --out data/claims/stats.json
 
 eval-topics: install
 	$(BIN)/polclaims evaluate topics $(SHARED)/gold/dev.gold.jsonl
@@ -104,13 +104,13 @@ eval-topics: install
 
 # The accuracy numbers of the README and the model cards.
 eval-nlp: install
-	$(BIN)/python -m pipeline.report_nlp --data $(SHARED) --out models/nlp_scores.json
+	$(BIN)/python -m pipeline.evaluation.report_nlp --data $(SHARED) --out models/nlp_scores.json
 
 # The claim-extraction scores of the README (dev gold and the reference statement).
 eval-claims: install
 	$(BIN)/polclaims evaluate claims $(SHARED)/gold/dev.gold.jsonl --out build/claims_scores_dev.json
 	$(BIN)/polclaims evaluate claims $(SHARED)/gold/seed.gold.jsonl --out build/claims_scores_seed.json
-	$(BIN)/python -m pipeline.report_claims build/claims_scores_dev.json build/claims_scores_seed.json \
+	$(BIN)/python -m pipeline.evaluation.report_claims build/claims_scores_dev.json build/claims_scores_seed.json \
 	  --save models/claims/final_fields.json --readme README.md
 
 # Promise threads: pairwise linking and dateline scores on data/threads (-> data/threads/scores.json).

@@ -5,7 +5,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from pipeline.processing import run_process
+from pipeline.batch.runner import run_process
 
 SENTENCES = [
     "Мы наделяем сельские акиматы дополнительными полномочиями.",
@@ -63,7 +63,7 @@ def test_unchanged_statements_are_skipped_and_still_written(tmp_path):
 
 
 def test_record_count_for_the_progress_bar(tmp_path):
-    from pipeline.readers import count_records, read_statements
+    from pipeline.io.readers import count_records, read_statements
 
     (tmp_path / "a.jsonl").write_text('{"id": "1", "text": "x"}\n{broken\n\n{"id": "3", "text": "y"}\n', encoding="utf-8")
     (tmp_path / "b.csv").write_text("id,text\n1,a\n2,b\n", encoding="utf-8")
@@ -76,9 +76,9 @@ def test_processing_does_not_keep_the_strings_of_its_texts():
     """A worker that parses a million statements must not keep every word form it met: each
     chunk's strings are freed (spaCy memory zones), and the claims are the same as when they
     are kept, also for words met again in a later chunk."""
-    from pipeline.claims.process import process_statements
+    from pipeline.batch.analyse import process_statements
     from pipeline.nlp import get_pipeline
-    from pipeline.records import Statement
+    from pipeline.io.records import Statement
 
     def run(texts):
         out = []

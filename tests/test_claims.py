@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.claims.process import process_statements
-from pipeline.cli import app
+from pipeline.batch.analyse import process_statements
+from pipeline.cli.app import app
 from pipeline.config import shared_data_dir
-from pipeline.records import Statement
+from pipeline.io.records import Statement
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "samples" / "decentralization-statement.txt"
@@ -175,7 +175,7 @@ def test_latin_lookalike_letters_are_read_as_kazakh_and_quoted_as_written():
 def test_orders_of_documents_are_candidates_with_their_own_span():
     """Infinitive and jussive orders ("Назначить ...", "... жүктелсін") gave no candidate to the
     rules; the learned extractor sees them (whether it keeps one is the model's call)."""
-    from pipeline.claims import training
+    from pipeline.training import claims as training
 
     recs = [{"item_id": "o:1", "lang": "ru", "text": "Назначить Иванова Ивана Ивановича заместителем акима области."},
             {"item_id": "o:2", "lang": "kk", "text": "Осы қаулының орындалуын бақылау облыс әкімінің орынбасарына жүктелсін."}]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.claims import corpus
+from pipeline.corpora import claims as corpus
 from pipeline.config import shared_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,7 +144,7 @@ def test_shipped_labels_are_valid_and_never_hold_gold_texts():
 
 @needs_shared
 def test_corpus_texts_join_and_exclude_dev_and_seed_gold():
-    from pipeline.topics.corpus import gold_texts, _norm
+    from pipeline.corpora.topics import gold_texts, _norm
 
     items, problems = corpus.items()
     assert problems == [] and len(items) > 1000

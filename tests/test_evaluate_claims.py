@@ -12,11 +12,21 @@ import types
 import pytest
 
 from pipeline import config
-from pipeline.evaluate_claims import (
-    GoldClaim, GoldItem, compare_fields, evaluate, evaluate_claims_command, format_report, gold_to_statements,
-    load_gold, locate_predicate, match_spans, norm_string, quantity_key, score, target_lenient,
+from pipeline.claims.matching import locate_predicate, match_spans, norm_string
+from pipeline.evaluation.claims import (
+    GoldClaim,
+    GoldItem,
+    compare_fields,
+    evaluate,
+    evaluate_claims_command,
+    format_report,
+    gold_to_statements,
+    load_gold,
+    quantity_key,
+    score,
+    target_lenient,
 )
-from pipeline.records import Claim, Statement
+from pipeline.io.records import Claim, Statement
 
 # ---------------------------------------------------------------- hand-made gold
 
@@ -279,9 +289,9 @@ def test_command_uses_the_extractor_lazily(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     gold = write_gold(tmp_path / "g.jsonl")
-    fake = types.ModuleType("pipeline.claims.extract")
+    fake = types.ModuleType("pipeline.batch.analyse")
     fake.extract_for_evaluation = standin_extractor
-    monkeypatch.setitem(sys.modules, "pipeline.claims.extract", fake)
+    monkeypatch.setitem(sys.modules, "pipeline.batch.analyse", fake)
     runner = CliRunner()
     res = runner.invoke(_cli(), [str(gold), "--errors", "--out", str(tmp_path / "r.json")])
     assert res.exit_code == 0, res.output
@@ -290,7 +300,7 @@ def test_command_uses_the_extractor_lazily(tmp_path, monkeypatch):
     assert saved["detection"]["all"]["matched"] == 6 and saved["errors"]
     res = runner.invoke(_cli(), [str(gold), "--format", "json"])
     assert res.exit_code == 0 and "errors" not in json.loads(res.output)
-    monkeypatch.setitem(sys.modules, "pipeline.claims.extract", None)  # import now fails
+    monkeypatch.setitem(sys.modules, "pipeline.batch.analyse", None)  # import now fails
     res = runner.invoke(_cli(), [str(gold)])
     assert res.exit_code == 2
 

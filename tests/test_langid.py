@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.langid import char_ngrams, explain, identify, model_override, model_text, train_model
+from pipeline.text.langid import char_ngrams, explain, identify, model_override, model_text, train_model
 
 KK_SHORT = [
     "Ол келді.",

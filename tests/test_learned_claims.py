@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.claims import learned, training
+from pipeline.claims import learned
+from pipeline.training import claims as training
 from pipeline.claims.learned import ClaimModel
 from pipeline.config import shared_data_dir
 
@@ -151,8 +152,8 @@ def test_shipped_model_loads_and_has_a_card():
 @pytest.mark.skipif(not (DATA / "gold" / "seed.gold.jsonl").is_file(),
                     reason=f"{DATA}/gold is absent (../shared/data is not beside this clone)")
 def test_learned_extractor_on_the_reference_statement():
-    from pipeline.claims.process import extract_for_evaluation
-    from pipeline.evaluate_claims import evaluate
+    from pipeline.batch.analyse import extract_for_evaluation
+    from pipeline.evaluation.claims import evaluate
 
     result = evaluate(DATA / "gold" / "seed.gold.jsonl", extract_for_evaluation)
     det = result["detection"]["all"]
@@ -164,7 +165,7 @@ def test_learned_extractor_on_the_reference_statement():
 def test_process_takes_a_claims_model_folder_and_refuses_a_bad_one(tmp_path):
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
+    from pipeline.cli.app import app
 
     src = tmp_path / "s.txt"
     src.write_text("Правительство утвердило программу развития сел.", encoding="utf-8")

@@ -1,11 +1,11 @@
-"""Long runs keep memory flat: the glibc knobs of pipeline.memory really take effect."""
+"""Long runs keep memory flat: the glibc knobs of pipeline.batch.memory really take effect."""
 from __future__ import annotations
 
 import platform
 
 import pytest
 
-from pipeline import memory
+from pipeline.batch import memory
 
 glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc" or memory._libc_function("malloc_trim") is None,
                            reason="glibc malloc only")

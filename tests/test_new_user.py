@@ -12,7 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from pipeline.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -156,7 +156,7 @@ def test_help_everywhere_with_h_and_no_type_noise():
 
 
 def test_progress_eta_leaves_model_loading_out():
-    from pipeline.processing import Progress
+    from pipeline.batch.runner import Progress
 
     p = Progress(total=100)
     p.bar.start_t -= 50.0  # 50 s since the bar started, 45 s of them loading models
@@ -173,7 +173,7 @@ def test_progress_eta_leaves_model_loading_out():
 
 
 def test_kazakh_lookalikes_are_analysed_as_kazakh_but_quoted_as_written(tmp_path):
-    from pipeline.langid import normalize_lookalikes
+    from pipeline.text.langid import normalize_lookalikes
 
     text = "Шаhар әкімдігі жолдарды жөндеуі тиiс. Дәлəл жоқ. Mixed i and h stay in English."
     norm = normalize_lookalikes(text)

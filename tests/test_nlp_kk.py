@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import shared_data_dir
-from pipeline.conllu import doc_to_conllu
+from pipeline.nlp.conllu import doc_to_conllu
 from pipeline.nlp import get_pipeline
 from pipeline.nlp.kk import _split_surface
 
@@ -72,8 +72,8 @@ def test_entities_from_kaznerd_model(kk):
 def test_accuracy_on_held_out_ktb_fold(kk):
     """Smoke check on the KTB test fold (never trained on): the shipped models must stay
     well above chance on every level."""
-    from pipeline.evaluate_nlp import evaluate_pipeline
-    from pipeline.report_nlp import kk_test_split
+    from pipeline.evaluation.nlp import evaluate_pipeline
+    from pipeline.evaluation.report_nlp import kk_test_split
 
     with tempfile.TemporaryDirectory() as tmp:
         gold = kk_test_split(DATA, Path(tmp))
@@ -91,7 +91,7 @@ def test_accuracy_on_held_out_ktb_fold(kk):
 
 @needs_shared
 def test_ner_accuracy_on_kaznerd_test_part():
-    from pipeline.report_nlp import evaluate_kk_ner
+    from pipeline.evaluation.report_nlp import evaluate_kk_ner
 
     res = evaluate_kk_ner(DATA / "kaznerd" / "IOB2_test-part.txt", limit=300)
     assert res["f1"] >= 60

@@ -12,7 +12,7 @@ pytest.importorskip("natasha")
 pytest.importorskip("slovnet")
 
 from pipeline import config  # noqa: E402
-from pipeline.conllu import doc_to_conllu  # noqa: E402
+from pipeline.nlp.conllu import doc_to_conllu  # noqa: E402
 from pipeline.nlp import ru  # noqa: E402
 
 SENT1 = "Мы наделяем сельские акиматы дополнительными полномочиями."

@@ -10,10 +10,10 @@ import typer
 from typer.testing import CliRunner
 
 from pipeline.claims import StatementResult
-from pipeline.cli_query import query
-from pipeline.query import ALIGNED_COLUMNS, COLUMNS, query_claims
-from pipeline.records import Claim, Sentence, Statement
-from pipeline.store import ClaimStore
+from pipeline.cli.query import query
+from pipeline.store.query import ALIGNED_COLUMNS, COLUMNS, query_claims
+from pipeline.io.records import Claim, Sentence, Statement
+from pipeline.store.database import ClaimStore
 
 # (sentence, predicate, claim fields); every sentence holds exactly one claim here.
 KK_SENTENCES = [
@@ -210,7 +210,7 @@ def make_app() -> typer.Typer:
     app.command("query")(query)
 
     @app.callback()
-    def main() -> None:  # a group, as in pipeline.cli, so the command is called by name
+    def main() -> None:  # a group, as in pipeline.cli.app, so the command is called by name
         pass
 
     return app

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from pipeline.claims.process import process_statements
-from pipeline.records import Failure, Statement
+from pipeline.batch.analyse import process_statements
+from pipeline.io.records import Failure, Statement
 
 RU = "Правительство выделит 2 млрд тенге на ремонт школ."
 KK = "Үкімет мектептерді жөндеуге 2 млрд теңге бөледі."
@@ -46,7 +46,7 @@ def local_ray():
 
 
 def test_ray_matches_local_engine(local_ray):
-    from pipeline.engines.ray_engine import process_with_ray
+    from pipeline.batch.ray_engine import process_with_ray
 
     # batch_size=2 -> 4 chunks; 1 actor x window_chunks=2 -> 2 windows (2 datasets, 2 actor pools):
     # covers chunk re-ordering across windows. One actor: on 2 cores it is twice as fast as two.

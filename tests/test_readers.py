@@ -11,8 +11,8 @@ import sys
 import pandas as pd
 import pytest
 
-from pipeline.readers import ReadOptions, count_records, read_statements, to_str
-from pipeline.records import Failure, Statement
+from pipeline.io.readers import ReadOptions, count_records, read_statements, to_str
+from pipeline.io.records import Failure, Statement
 
 KK = "Мен Жергілікті өзін-өзі басқаруды дамыту тұжырымдамасын бекіттім."
 RU = "Я утвердил Концепцию развития местного самоуправления."
@@ -193,7 +193,7 @@ def test_small_read_chunks_lose_and_repeat_nothing(tmp_path, monkeypatch):
     """Large files are turned into rows a bounded piece at a time (configs/process.toml [input]);
     records that straddle piece boundaries must come through once, in order, with bad lines
     still named by their line number."""
-    import pipeline.readers as readers
+    import pipeline.io.readers as readers
 
     monkeypatch.setattr(readers, "_read_sizes",
                         lambda: {"json_chunk_bytes": 300, "csv_chunk_rows": 2, "parquet_batch_rows": 3})
@@ -223,7 +223,7 @@ def test_txt_id_is_the_path_inside_the_folder_whatever_else_is_there(tmp_path):
 
 
 def test_same_formats_as_train_topics_and_a_notice_per_skipped_file(tmp_path, caplog):
-    from pipeline.topics.train import TABULAR
+    from pipeline.training.topics import TABULAR
 
     (tmp_path / "a.tsv").write_text(f"id\ttext\tspeaker\nt1\t{KK}\tМамин\n", encoding="utf-8")
     (tmp_path / "b.json").write_text(json.dumps([{"id": "j1", "text": RU}, {"id": "j2", "text": KK}],
@@ -240,7 +240,7 @@ def test_same_formats_as_train_topics_and_a_notice_per_skipped_file(tmp_path, ca
     assert len(skipped) == 2 and "d.docx" in skipped[0] and "e.xml" in skipped[1]
     assert count_records([tmp_path]) == 4
     # every format `train topics` reads from a file, `process` reads too
-    from pipeline.readers import SUPPORTED
+    from pipeline.io.readers import SUPPORTED
     assert set(TABULAR) <= set(SUPPORTED)
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.evaluate_claims import FIELDS
-from pipeline.records import CLAIM_RECORD_COLUMNS
-from pipeline.report_claims import readme_block, render
+from pipeline.cli.app import app
+from pipeline.evaluation.claims import FIELDS
+from pipeline.io.records import CLAIM_RECORD_COLUMNS
+from pipeline.evaluation.report_claims import readme_block, render
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

@@ -1,4 +1,4 @@
-"""Short versions of `make reliability` (pipeline/reliability.py; full size: 10,000 fuzzed
+"""Short versions of `make reliability` (pipeline/benchmarks/reliability.py; full size: 10,000 fuzzed
 records, 20 kills): hostile input, kills, two writers, a full disk, damaged files, queries."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("hypothesis", reason="the [dev] extra (hypothesis) is not installed")
 
-from pipeline import reliability  # noqa: E402
+from pipeline.benchmarks import reliability  # noqa: E402
 
 
 def _ok(result: dict) -> None:

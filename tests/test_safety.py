@@ -4,15 +4,14 @@ status says whether everything was processed, and a different statement with a s
 not replaced silently."""
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from pathlib import Path
 
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.store import ClaimStore
+from pipeline.cli.app import app
+from pipeline.store.database import ClaimStore
 
 runner = CliRunner()
 

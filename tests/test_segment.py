@@ -6,7 +6,7 @@ import json
 import pytest
 
 from pipeline.config import shared_data_dir
-from pipeline.segment import boilerplate_rule, paragraph_spans, segment, sentence_spans, sentences
+from pipeline.text.segment import boilerplate_rule, paragraph_spans, segment, sentence_spans, sentences
 
 SEED = shared_data_dir() / "seed" / "decentralization-statement.txt"
 SEED_GOLD = shared_data_dir() / "gold" / "seed.gold.jsonl"
@@ -176,7 +176,7 @@ def test_run_on_line_is_cut_into_bounded_pieces():
     """A scraped catalogue line of thousands of words without a full stop must not reach the
     parsers as one sentence (their memory grows with its square); pieces keep exact offsets and
     prefer a cut after ';' over a cut after ','."""
-    from pipeline.segment import _rules
+    from pipeline.text.segment import _rules
 
     limit = _rules().max_words
     item = "Аттестация лабораторий по экспертизе качества семян (Стандарт, Регламент, Паспорт); "
@@ -193,7 +193,7 @@ def test_run_on_line_is_cut_into_bounded_pieces():
 
 
 def test_long_real_sentence_under_the_limit_is_kept_whole():
-    from pipeline.segment import _rules
+    from pipeline.text.segment import _rules
 
     words = ["сөз,"] * (_rules().max_words - 1) + ["болады."]
     text = " ".join(words)

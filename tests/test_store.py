@@ -7,8 +7,8 @@ from dataclasses import fields, replace
 import pytest
 
 from pipeline.claims import StatementResult
-from pipeline.records import Claim, Failure, Sentence, Statement
-from pipeline.store import CLAIM_COLUMNS, ClaimStore, StoreError, content_hash, normalize_date
+from pipeline.io.records import Claim, Failure, Sentence, Statement
+from pipeline.store.database import CLAIM_COLUMNS, ClaimStore, StoreError, content_hash, normalize_date
 
 KK = ("Біз ауылдық әкімдіктерге қосымша өкілеттіктер береміз. "
       "Барлығы 2533 әкім сайланатын болады.")

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from pipeline.config import shared_data_dir
-from pipeline.conllu import format_feats, parse_feats
+from pipeline.nlp.conllu import format_feats, parse_feats
 from pipeline.nlp.tag_corrector import TagCorrector, TaggedWord, treebank_words
 
 DATA = shared_data_dir()
@@ -114,9 +114,9 @@ def test_corrector_improves_tags_on_the_held_out_fold():
     """What the shipped corrector is for: on KTB sentences never trained on, the pipeline with
     it gets more UPOS and features right than the same models without it."""
     from pipeline.config import load
-    from pipeline.evaluate_nlp import evaluate_pipeline
+    from pipeline.evaluation.nlp import evaluate_pipeline
     from pipeline.nlp.kk import KazakhPipeline
-    from pipeline.report_nlp import kk_test_split
+    from pipeline.evaluation.report_nlp import kk_test_split
 
     cfg = dict(load("nlp_kk"))  # a copy: load() is cached
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,7 +133,7 @@ def test_never_trained_on_the_test_fold():
     import tomllib
 
     from pipeline.config import PROJECT_ROOT, load, resolve_path
-    from pipeline.training.kk_stanza import split_ktb
+    from pipeline.nlp.conllu import split_ktb
 
     cfg = tomllib.loads((PROJECT_ROOT / "configs" / "train_kk.toml").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.claims import StatementResult
-from pipeline.cli import app
-from pipeline.query import query_claims
-from pipeline.records import Claim, Statement
-from pipeline.store import ClaimStore
+from pipeline.cli.app import app
+from pipeline.store.query import query_claims
+from pipeline.io.records import Claim, Statement
+from pipeline.store.database import ClaimStore
 from pipeline.threads.dates import dateline, deadline, find_dates
 from pipeline.threads.link import ThreadClaim, link
 from pipeline.threads.status import Member, order_and_roles, thread_status
@@ -248,7 +248,7 @@ def test_cli_errors_name_the_problem(store_path, tmp_path):
 
 
 def test_evaluate_scores_gold_pairs_by_source_and_round(tmp_path):
-    from pipeline.threads.evaluate import evaluate
+    from pipeline.evaluation.threads import evaluate
 
     def rec(item, source, text, lemma, target, type_="commitment"):
         return {"item_id": item, "pair_id": None, "lang": "ru", "text": text, "topic": "education", "source": source,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from pipeline.cli.app import app
 from pipeline.config import PROJECT_ROOT, shared_data_dir
 
 runner = CliRunner()
@@ -167,7 +167,7 @@ def test_missing_model_is_a_clear_error(tmp_path):
 
 
 def test_process_puts_topics_on_claims_and_statements(custom_model, tmp_path):
-    from pipeline.store import ClaimStore
+    from pipeline.store.database import ClaimStore
 
     sample = PROJECT_ROOT / "data" / "samples" / "decentralization-statement.txt"
     out, db = tmp_path / "claims.jsonl", tmp_path / "s.db"
@@ -185,7 +185,7 @@ def test_process_puts_topics_on_claims_and_statements(custom_model, tmp_path):
 
 @needs_shared
 def test_labels_join_the_corpus_and_keep_gold_texts_out():
-    from pipeline.topics import corpus
+    from pipeline.corpora import topics as corpus
 
     labels = corpus.load_labels(PROJECT_ROOT / "data" / "topics" / "labels.jsonl")
     examples, problems = corpus.join_labels(labels)
@@ -201,7 +201,7 @@ def test_labels_join_the_corpus_and_keep_gold_texts_out():
 @pytest.mark.skipif(not (SHIPPED / "model.joblib").is_file(), reason="no shipped topic model")
 def test_shipped_model_on_dev_gold_topics():
     """Smoke check of the shipped model on texts it was not trained on (dev gold)."""
-    from pipeline.topics.evaluate import evaluate_topics
+    from pipeline.evaluation.topics import evaluate_topics
     from pipeline.topics.model import load_model
 
     res = evaluate_topics(load_model(SHIPPED), DATA / "gold" / "dev.gold.jsonl")
@@ -215,8 +215,8 @@ def test_shipped_model_on_the_reference_statement(tmp_path):
     """The bundled decentralisation statement is about government operations (topics.md:
     decentralisation, local self-government, elections of officials), and so are its claims
     when the page is processed as a whole (a claim's topic takes its statement into account)."""
-    from pipeline.readers import read_statements
-    from pipeline.claims.process import process_statements
+    from pipeline.io.readers import read_statements
+    from pipeline.batch.analyse import process_statements
 
     sample = PROJECT_ROOT / "data" / "samples" / "decentralization-statement.txt"
     res, = list(process_statements(read_statements([sample])))
@@ -229,7 +229,7 @@ def test_shipped_model_on_the_reference_statement(tmp_path):
 def test_majority_of_three_annotators_replaces_the_owner_label_and_agreement_keeps_the_original():
     """Adjudication: a side changes only when a strict majority of at least three annotations
     disagrees with its owner; agreement figures still compare what the annotators wrote."""
-    from pipeline.topics import corpus
+    from pipeline.corpora import topics as corpus
 
     owner = [{"pair_id": "a:1", "kk": "energy", "ru": "energy", "annotator": "llm-batch_r6_0"},
              {"pair_id": "a:2", "kk": "defense", "ru": "defense", "annotator": "llm-batch_r6_0"},
@@ -251,7 +251,7 @@ def test_single_language_sentences_carry_one_labelled_side(tmp_path, monkeypatch
     units with one side: its label joins the text once, its empty side never counts as a
     label, in agreement or in adjudication."""
     from pipeline import config
-    from pipeline.topics import corpus
+    from pipeline.corpora import topics as corpus
 
     (tmp_path / "ner").mkdir()
     (tmp_path / "ner" / "s.txt").write_text("Әскер O\nжаттығуы O\nбасталды O\n\nБіз O\nэкспорт O\n", encoding="utf-8")
@@ -285,7 +285,7 @@ def test_source_folds_never_put_one_source_in_two_folds(seed):
     folds, big sources are folds of their own and small ones share a fold of >= min_size rows."""
     import random
 
-    from pipeline.topics.train import source_folds
+    from pipeline.training.topics import source_folds
 
     rng = random.Random(seed)
     sizes = {f"s{i}": rng.choice([1, 3, 20, 60, 99, 100, 150, 700]) for i in range(rng.randint(3, 25))}
@@ -338,7 +338,7 @@ def test_train_with_source_col_reports_leave_one_source_out_next_to_random_folds
 
 
 def test_pooled_label_is_the_majority_of_every_annotator():
-    from pipeline.topics.pooled import decide
+    from pipeline.corpora.topics_pooled import decide
 
     assert decide(["education", "education", "culture"], ["education"]) == "education"
     # topic corpus and claims corpus disagree 2:2 -> the one corpus-final label among the tied wins
@@ -348,8 +348,8 @@ def test_pooled_label_is_the_majority_of_every_annotator():
 
 
 def test_boundary_rules_relabel_only_what_contradicts_the_codebook():
-    from pipeline.topics.boundaries import relabel
-    from pipeline.topics.pooled import apply_relabel
+    from pipeline.corpora.topic_boundaries import relabel
+    from pipeline.corpora.topics_pooled import apply_relabel
 
     rows = [
         {"id": "a", "lang": "ru", "label": "technology",
@@ -419,7 +419,7 @@ def test_relabel_script_writes_a_reproducible_record_file(tmp_path, monkeypatch)
 def test_pooled_training_corpus_has_both_corpora_one_row_per_text_and_no_gold():
     from collections import Counter
 
-    from pipeline.topics import corpus, pooled
+    from pipeline.corpora import topics as corpus, topics_pooled as pooled
 
     rows, summary = pooled.pooled_examples()
     assert summary["rows"] == len(rows) > 9000

@@ -17,9 +17,9 @@ from markupsafe import escape as escape_html
 from typer.testing import CliRunner
 
 from pipeline.claims import StatementResult
-from pipeline.query import query_claims
-from pipeline.records import Claim, Sentence, Statement
-from pipeline.store import CLAIM_COLUMNS, STATEMENT_COLUMNS, ClaimStore, normalize_date
+from pipeline.store.query import query_claims
+from pipeline.io.records import Claim, Sentence, Statement
+from pipeline.store.database import CLAIM_COLUMNS, STATEMENT_COLUMNS, ClaimStore, normalize_date
 
 datasette = pytest.importorskip("datasette", reason="datasette is not installed (pip install -e .)")
 
@@ -281,7 +281,7 @@ def test_store_is_opened_read_only_and_other_files_refused(db, tmp_path, app):
 
 
 def test_cli_serve_refuses_a_missing_store(tmp_path):
-    from pipeline.cli import app as cli
+    from pipeline.cli.app import app as cli
 
     result = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "nope.db")])
     assert result.exit_code == 2
@@ -294,7 +294,7 @@ def test_the_reference_statement_after_make_run(tmp_path):
     pair of the bundled statement findable, readable (claim page) and exportable."""
     from pathlib import Path
 
-    from pipeline.cli import app as cli
+    from pipeline.cli.app import app as cli
 
     sample = Path(__file__).resolve().parents[1] / "data" / "samples" / "decentralization-statement.txt"
     store = tmp_path / "sample.db"
@@ -328,7 +328,7 @@ def test_the_reference_statement_after_make_run(tmp_path):
 def test_bench_store_generator_writes_a_valid_store(tmp_path):
     """The `make bench` store: the store's own schema, claims whose offsets hold, symmetric
     kk<->ru twins, searchable (a small one here; the bench makes a million)."""
-    from pipeline.web.bench import generate_store
+    from pipeline.benchmarks.serve import generate_store
 
     path = tmp_path / "gen.db"
     info = generate_store(path, 250, claims_per_statement=10)
@@ -388,7 +388,7 @@ def server(db):
 
     root = Path(__file__).resolve().parents[1]
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--db", str(db), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli.app", "serve", "--db", str(db), "--port", str(port)],
                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env=dict(os.environ, PYTHONPATH=str(root)))
     base = f"http://127.0.0.1:{port}"

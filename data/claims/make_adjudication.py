@@ -1,8 +1,8 @@
 """Third-opinion batches (``python data/claims/make_adjudication.py``): every unit whose two
-annotators disagree (different claims, types or topic) after ``python -m pipeline.claims.corpus
+annotators disagree (different claims, types or topic) after ``python -m pipeline.corpora.claims
 merge build/claims_label`` goes, texts only, to a third annotator who has seen neither annotation
 (batches ``adj1_<k>``, about 250 texts each, the annotator prompt of the other rounds). A second
-merge then keeps what two of the three hold (pipeline.claims.corpus.majority_claims)."""
+merge then keeps what two of the three hold (pipeline.corpora.claims.majority_claims)."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipeline.claims import corpus  # noqa: E402
+from pipeline.corpora import claims as corpus  # noqa: E402
 
 OUT = Path("build/claims_label")
 PREFIX = sys.argv[1] if len(sys.argv) > 1 else "adj1"

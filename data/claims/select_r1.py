@@ -6,7 +6,7 @@ random from every usable unit of the source (the natural-rate part: what a user'
 like), the rest at random from the units with a claim cue word (modal, future, planning, decision
 and order verbs in either language: the cue-bearing part that makes claims frequent enough to learn
 from). Usable: 30-600 characters per text, at least 5 words, not a duplicate, no dev or reference
-statement gold text, and for a pair both sides in their language (pipeline.topics.corpus.candidate_pairs).
+statement gold text, and for a pair both sides in their language (pipeline.corpora.topics.candidate_pairs).
 
 The chosen units are shuffled and cut into batches of about 250 texts; each batch is written twice
 (``c1_<k>`` and ``c1_<k>b``, the second in another order) for two independent annotators.
@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipeline.claims import corpus  # noqa: E402
-from pipeline.topics import corpus as topic_corpus  # noqa: E402
+from pipeline.corpora import claims as corpus  # noqa: E402
+from pipeline.corpora import topics as topic_corpus  # noqa: E402
 
 OUT = Path("build/claims_label")
 RANDOM_SHARE = 0.45

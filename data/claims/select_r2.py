@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pipeline.claims import corpus  # noqa: E402
-from pipeline.topics import corpus as topic_corpus  # noqa: E402
+from pipeline.corpora import claims as corpus  # noqa: E402
+from pipeline.corpora import topics as topic_corpus  # noqa: E402
 from select_r1 import BATCH_TEXTS, OUT, usable_text  # noqa: E402
 
 STRONG = re.compile(

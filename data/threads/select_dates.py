@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.claims import corpus  # noqa: E402
-from pipeline.threads.evaluate import window  # noqa: E402
-from pipeline.topics.corpus import text_hash  # noqa: E402
+from pipeline.corpora import claims as corpus  # noqa: E402
+from pipeline.evaluation.threads import window  # noqa: E402
+from pipeline.corpora.topics import text_hash  # noqa: E402
 
 SEED = 20
 PER_LANG = 110

@@ -4,8 +4,8 @@
     python data/topics/relabel_boundaries.py --dry-run  # prints the counts and a sample only
 
 Reads every labelled text of the default topic corpus (data/topics and the claims corpus's topics,
-pooled as by `python -m pipeline.topics.corpus build`, before any earlier re-label), applies the
-rules of configs/topics.toml `[[boundaries.rules]]` (pipeline.topics.boundaries) and writes one
+pooled as by `python -m pipeline.corpora.topics_pooled`, before any earlier re-label), applies the
+rules of configs/topics.toml `[[boundaries.rules]]` (pipeline.corpora.topic_boundaries) and writes one
 record per changed text: {"sha1", "id", "lang", "from", "to", "rule"}. Deterministic: the same
 labels, texts and rules give the same file. The corpus build applies a record only while the
 text's label is still the record's `from`.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from pipeline.topics import boundaries, pooled  # noqa: E402
+from pipeline.corpora import topic_boundaries as boundaries, topics_pooled as pooled  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..records import Claim, Failure, Sentence, Statement
+from pipeline.io.records import Claim, Failure, Sentence, Statement
 
 
 @dataclass

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .. import config
-from ..records import Claim
+from pipeline import config
+from pipeline.io.records import Claim
 
 _NUM = re.compile(r"\d+(?:[.,]\d+)?")
 _NAME = re.compile(r"\b[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][\w-]{2,}")

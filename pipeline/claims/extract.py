@@ -15,9 +15,9 @@ from typing import Sequence
 
 from spacy.tokens import Doc, Token
 
-from .. import config
-from ..records import Claim, Sentence
-from .quantities import QuantityConfig, find_quantities
+from pipeline import config
+from pipeline.io.records import Claim, Sentence
+from pipeline.claims.quantities import QuantityConfig, find_quantities
 
 PUNCT_EDGE = re.compile(r"^[\s,.;:!?«»\"'()\-–—]+|[\s,.;:!?«»\"'()\-–—]+$")
 
@@ -660,9 +660,3 @@ def claim_id(c: Claim) -> str:
 def extractor_for(lang: str) -> ClaimExtractor:
     return ClaimExtractor(lang)
 
-
-def extract_for_evaluation(statements):
-    """Entry point for `evaluate claims` (kept here so the evaluator has one import)."""
-    from .process import extract_for_evaluation as run
-
-    return run(statements)

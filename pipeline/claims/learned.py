@@ -24,9 +24,10 @@ from typing import Any, Callable, Sequence
 
 from spacy.tokens import Doc, Token
 
-from .. import config
-from ..records import Claim, Sentence
-from .extract import Candidate, ClaimExtractor, _feat, _lem, _low, claim_id, extractor_for
+from pipeline import config
+from pipeline.io.records import Claim, Sentence
+from pipeline.claims.estimators import MinCount  # noqa: F401  (shipped models pickled it under this module)
+from pipeline.claims.extract import Candidate, ClaimExtractor, _feat, _lem, _low, claim_id, extractor_for
 
 FORMAT = "polclaims-claim-model/1"
 LABELS = ("none", "commitment", "obligation", "decision")
@@ -259,7 +260,7 @@ def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_tex
     and end offsets, or a claim model: the candidates it keeps), a record gets its actor/target
     options (``roles.role_options``). Options cost time: `process` asks only for those of the
     candidates its model keeps (the parse is gone by the time the chunk is decided)."""
-    from .roles import role_options
+    from pipeline.claims.roles import role_options
 
     recs, cands = [], []
     sent_f = sentence_features(ex, doc)
@@ -316,35 +317,6 @@ def label_records(records: Sequence[CandidateRecord], gold_items: Sequence) -> N
 # ---------------------------------------------------------------- the model
 
 
-class MinCount:
-    """Drops feature columns seen in fewer than `min_count` training candidates: a lemma met once
-    cannot generalise, and fewer columns make the fits several times faster."""
-
-    def __init__(self, min_count: int = 2):
-        self.min_count = min_count
-
-    def fit(self, X, y=None):
-        import numpy as np
-
-        counts = np.asarray((X != 0).sum(axis=0)).ravel()
-        self.keep_ = np.flatnonzero(counts >= self.min_count)
-        return self
-
-    def transform(self, X):
-        return X[:, self.keep_]
-
-    def fit_transform(self, X, y=None):
-        return self.fit(X, y).transform(X)
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {"min_count": self.min_count}
-
-    def set_params(self, **params) -> "MinCount":
-        for k, v in params.items():
-            setattr(self, k, v)
-        return self
-
-
 class ClaimModel:
     """Claim-or-not and type of a candidate (one multinomial classifier over LABELS), and the
     tense of a claim (a second classifier, used when `use_tense_model`)."""
@@ -376,7 +348,7 @@ class ClaimModel:
         claims (None elsewhere); they train the role chooser (``roles.RoleModel``)."""
         self.role_model_ = None
         if roles is not None and getattr(self, "learn_roles", True):
-            from .roles import RoleModel
+            from pipeline.claims.roles import RoleModel
 
             rows = [(o, g) for o, g, lab in zip(roles, role_gold, y) if o is not None and lab != "none"]
             if rows:
@@ -498,7 +470,7 @@ def apply_model(model: ClaimModel, records: Sequence[CandidateRecord]) -> list[C
     role_model = getattr(model, "role_model_", None)
     with_roles = [(c, r.roles) for c, (r, _, _) in zip(out, kept) if r.roles is not None]
     if role_model is not None and with_roles:
-        from .roles import apply_roles
+        from pipeline.claims.roles import apply_roles
 
         apply_roles(role_model, [c for c, _ in with_roles], [o for _, o in with_roles])
     for c in out:

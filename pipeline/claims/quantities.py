@@ -161,7 +161,7 @@ def _noun_unit(doc: Doc, num_end: int, q_end: int, cfg: QuantityConfig, kk: bool
 
 @lru_cache(maxsize=1)
 def _unit_table() -> list[tuple[re.Pattern, str]]:
-    from .. import config
+    from pipeline import config
 
     table = []
     for lang in ("kk", "ru"):

@@ -14,14 +14,13 @@ objects) so they are cached with the candidate records and cross-validated witho
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import deque
 from typing import Any, Iterable, Sequence
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
-from .extract import Candidate, ClaimExtractor, _feat, _lem, _low, trimmed_span
+from pipeline.claims.matching import word_set
+from pipeline.claims.extract import Candidate, ClaimExtractor, _feat, _lem, trimmed_span
 
 ROLES = ("actor", "target")
 NOMINAL = {"NOUN", "PROPN", "PRON", "NUM", "ADJ", "DET"}
@@ -30,15 +29,8 @@ MAX_PATH = 3
 MIN_GOLD_OVERLAP = 0.3
 
 
-def _words(s: str | None) -> set[str]:
-    if not s:
-        return set()
-    s = unicodedata.normalize("NFC", s).casefold().replace("ё", "е")
-    return set(re.findall(r"\w+", s))
-
-
 def jaccard(a: str | None, b: str | None) -> float:
-    wa, wb = _words(a), _words(b)
+    wa, wb = word_set(a), word_set(b)
     if not wa or not wb:
         return 1.0 if not wa and not wb else 0.0
     return len(wa & wb) / len(wa | wb)
@@ -140,9 +132,9 @@ def gold_choice(options: Sequence[dict], gold: str | None) -> int | None:
     when no option reaches it (the claim then teaches nothing about this role)."""
     if not gold:
         return 0
-    exact = _words(gold)
+    exact = word_set(gold)
     for i, o in enumerate(options[1:], start=1):  # the same words: the annotators' phrase itself
-        if _words(o["text"]) == exact:
+        if word_set(o["text"]) == exact:
             return i
     best, best_i = 0.0, None
     for i, o in enumerate(options[1:], start=1):
@@ -166,7 +158,7 @@ class RoleModel:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
 
-        from .learned import MinCount
+        from pipeline.claims.estimators import MinCount
 
         return make_pipeline(DictVectorizer(), MinCount(self.min_count),
                              LogisticRegression(C=self.C, max_iter=self.max_iter, tol=1e-3))

@@ -11,6 +11,15 @@ K = TypeVar("K")
 LANGS = ("kk", "ru")
 
 
+def quiet_libraries() -> None:
+    """Commands that load the pipelines show their own progress: Stanza's and the data libraries'
+    INFO lines would bury it."""
+    import logging
+
+    for name in ("stanza", "datasets", "urllib3", "filelock"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 LOAD_SECONDS: dict[str, float] = {}  # time each pipeline took to load here: a progress ETA leaves it out
 
 
@@ -28,11 +37,11 @@ def get_pipeline(lang: str):
 
 def _load_pipeline(lang: str):
     if lang == "kk":
-        from .kk import load_kk
+        from pipeline.nlp.kk import load_kk
 
         return load_kk()
     if lang == "ru":
-        from .ru import load_ru
+        from pipeline.nlp.ru import load_ru
 
         return load_ru()
     raise ValueError(f"no NLP pipeline for language {lang!r} (known: {', '.join(LANGS)})")
@@ -44,11 +53,11 @@ def input_normalizer(lang: str):
     `lookalikes = true` maps Latin look-alike letters inside Cyrillic words to the Kazakh ones
     ("тиiс" with a Latin i). Letters map one to one, so offsets stay those of the original text,
     and claims quote the original."""
-    from .. import config
+    from pipeline import config
 
     settings = config.load(f"nlp_{lang}").get("input", {}) if lang in LANGS else {}
     if settings.get("lookalikes", False):
-        from ..langid import normalize_lookalikes
+        from pipeline.text.langid import normalize_lookalikes
 
         return normalize_lookalikes
     return lambda text: text

@@ -16,9 +16,9 @@ from typing import Iterable, Iterator
 import spacy
 from spacy.tokens import Doc
 
-from .. import config
-from .docs import register_extensions
-from .tag_corrector import TagCorrector, attach
+from pipeline import config
+from pipeline.nlp.docs import register_extensions
+from pipeline.nlp.tag_corrector import TagCorrector, attach
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def load_stanza(cfg: dict, processors: list[str], **extra):
     goes to `stanza.Pipeline` (e.g. `tokenize_pretokenized=True` to score on gold tokens)."""
     import stanza
 
-    from .torch_fixes import patch_bilinear
+    from pipeline.nlp.torch_fixes import patch_bilinear
 
     patch_bilinear()
     threads = int(cfg.get("torch_threads", 1))

@@ -14,7 +14,7 @@ the pipeline needs no download. Each job is a small registered component:
     polclaims_ordinal_agreement  digit ordinals take Case/Gender/Number from their noun
     polclaims_slovnet_ner     doc.ents (PER/LOC/ORG)
 
-Root words get dep_ "ROOT" (spaCy's convention, as in ru_core_news_*); pipeline/conllu.py
+Root words get dep_ "ROOT" (spaCy's convention, as in ru_core_news_*); pipeline/nlp/conllu.py
 writes "root". Accuracy, speed and the choices behind the UD fixes: build/ru_notes.md.
 
 Settings come from `configs/nlp_ru.toml`; `load_ru(cfg)` takes that dict (or reads the file).
@@ -1110,7 +1110,7 @@ def load_ru(cfg: dict[str, Any] | None = None) -> Language:
                 "model_path": models["ner"], "navec_path": models["navec"], "batch_size": sbs})
     adapter = cfg.get("adapter", {})
     if adapter.get("apply", False):
-        from . import ud_adapter  # noqa: F401 - registers the factory
+        from pipeline.nlp import ud_adapter  # noqa: F401 - registers the factory
 
         nlp.add_pipe("polclaims_ud_adapter", config={"model_path": adapter["model"],
                                                      "pymorphy": bool(adapter.get("pymorphy", True))})

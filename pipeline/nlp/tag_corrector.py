@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, NamedTuple, Sequence
 
-from ..conllu import format_feats, parse_feats, word_rows
+from pipeline.nlp.conllu import format_feats, parse_feats, word_rows
 
 NONE = "None"  # class of "feature absent" in the suffix classifiers
 

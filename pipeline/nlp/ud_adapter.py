@@ -213,7 +213,7 @@ class UDAdapterComponent:
     lemmatizer and parser)."""
 
     def __init__(self, nlp: Language, name: str, model_path: str, pymorphy: bool):
-        from ..config import resolve_path
+        from pipeline.config import resolve_path
 
         self.name = name
         path = resolve_path(model_path)

@@ -19,7 +19,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .dates import deadline
+from pipeline.threads.dates import deadline
 
 ROLES = ("announced", "reaffirmed", "decided", "obligated")
 STATUSES = ("acted on", "overdue", "reaffirmed", "open")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..store import ClaimStore, StoreError
-from .dates import _patterns, dateline
-from .link import ThreadClaim, _units, link
-from .status import Member, order_and_roles, thread_status
+from pipeline.store.database import ClaimStore, StoreError
+from pipeline.threads.dates import _patterns, dateline
+from pipeline.threads.link import ThreadClaim, _units, link
+from pipeline.threads.status import Member, order_and_roles, thread_status
 
 
 @dataclass
@@ -165,7 +165,7 @@ def track(db: str | Path | ClaimStore, progress: Callable[[], None] | None = Non
 def read_threads(db: str | Path | ClaimStore, *, status=None, topic=None, lang=None, min_statements: int | None = None,
                  thread_ids=None, limit: int | None = None) -> list[dict[str, Any]]:
     """Threads of a store, filtered; `status` accepts "acted on"/"acted_on", "overdue", "reaffirmed", "open"."""
-    from .status import STATUSES
+    from pipeline.threads.status import STATUSES
 
     def vals(v):
         if v is None:

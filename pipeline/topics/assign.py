@@ -19,7 +19,7 @@ from pipeline.topics.model import TopicModel, TopicModelError, load_model, resol
 
 if TYPE_CHECKING:
     from pipeline.claims import StatementResult
-    from pipeline.records import Sentence
+    from pipeline.io.records import Sentence
 
 log = logging.getLogger(__name__)
 

@@ -17,57 +17,16 @@ import tomllib
 from pathlib import Path
 from typing import Iterator
 
-from ..conllu import read_conllu_blocks, sentence_texts, word_rows
+from pipeline.nlp.conllu import read_iob, sentence_texts, split_ktb, word_rows
 
 log = logging.getLogger("polclaims.train.kk")
 
 STEPS = ("split", "vectors", "charlm", "tokenize", "mwt", "pos", "lemma", "tag_corrector", "depparse", "ner", "evaluate")
 
 
-def split_ktb(cfg: dict, data_root: Path, work: Path) -> dict[str, Path]:
-    """Deterministic split of the merged KTB files: sentence i goes to fold i % folds."""
-    blocks: list[str] = []
-    for rel in cfg["data"]["ktb_files"]:
-        blocks.extend(read_conllu_blocks(data_root / rel))
-    folds = cfg["data"]["folds"]
-    parts: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
-    for i, block in enumerate(blocks):
-        fold = i % folds
-        if fold == cfg["data"]["test_fold"]:
-            parts["test"].append(block)
-        elif fold == cfg["data"]["dev_fold"]:
-            parts["dev"].append(block)
-        else:
-            parts["train"].append(block)
-    out = {}
-    for name, items in parts.items():
-        path = work / f"kk_ktb.{name}.gold.conllu"
-        path.write_text("\n\n".join(items) + "\n\n", encoding="utf-8")
-        out[name] = path
-        log.info("KTB %s: %d sentences", name, len(items))
-    return out
-
-
 def conllu_words(path: Path) -> list[list[str]]:
     """The word forms of each sentence of a CoNLL-U file."""
     return [[cols[1] for cols in sent] for sent in word_rows(path)]
-
-
-def read_iob(path: Path) -> list[list[tuple[str, str]]]:
-    sents, cur = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        parts = line.split()
-        if not parts:
-            if cur:
-                sents.append(cur)
-                cur = []
-            continue
-        if len(parts) < 2:
-            continue
-        cur.append((parts[0], parts[-1]))
-    if cur:
-        sents.append(cur)
-    return sents
 
 
 _TOKEN_RE = re.compile(r"\w+(?:[-']\w+)*|[^\w\s]", re.UNICODE)
@@ -251,7 +210,7 @@ def train_tag_corrector(cfg, splits, out_dir) -> Path:
     """The treebank lexicon and suffix classifiers that correct the tagger (seconds; see
     pipeline/nlp/tag_corrector.py): the train fold, plus the dev fold with `train_on_dev`
     (its settings were chosen on dev first); never the test fold."""
-    from ..nlp.tag_corrector import TagCorrector, treebank_words
+    from pipeline.nlp.tag_corrector import TagCorrector, treebank_words
 
     tc = dict(cfg.get("tag_corrector", {}))
     folds = ["train", "dev"] if tc.pop("train_on_dev", False) else ["train"]

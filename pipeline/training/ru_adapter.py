@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
-from .. import config
+from pipeline import config
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def read_gold(path: Path) -> Iterator[tuple[str, list[tuple[int, int, list[str]]]]]:
     """(sentence text, [(start, end, conllu columns)]) for each sentence with a `# text` line;
     token offsets are found by matching the forms in order (multi-word tokens are skipped)."""
-    from ..conllu import read_conllu_blocks
+    from pipeline.nlp.conllu import read_conllu_blocks
 
     for block in read_conllu_blocks(path):
         lines = block.splitlines()
@@ -47,8 +47,8 @@ def _offsets(text: str, rows: list[list[str]]) -> list[tuple[int, int, list[str]
 def aligned_examples(nlp, files: list[Path], morph_analyzer, features: list[str] | None = None,
                      min_feature_count: int = 30, relations: bool = False):
     """Feature dicts and targets of every system token that matches a gold token's span."""
-    from ..conllu import parse_feats
-    from ..nlp.ud_adapter import ABSENT, token_features
+    from pipeline.nlp.conllu import parse_feats
+    from pipeline.nlp.ud_adapter import ABSENT, token_features
 
     sents = [s for f in files for s in read_gold(f)]
     X: list[dict] = []
@@ -73,8 +73,8 @@ def aligned_examples(nlp, files: list[Path], morph_analyzer, features: list[str]
 
 
 def train(out: Path, data: Path | None = None, cfg: dict | None = None) -> dict:
-    from ..nlp.ru import load_ru
-    from ..nlp.ud_adapter import UDAdapter
+    from pipeline.nlp.ru import load_ru
+    from pipeline.nlp.ud_adapter import UDAdapter
 
     cfg = cfg or config.load("train_ru_adapter")
     data = data or config.shared_data_dir()
@@ -117,8 +117,8 @@ METRICS = ("Tokens", "UPOS", "UFeats", "Lemmas", "UAS", "LAS")
 
 def evaluate(model_path: Path, files: list[Path]) -> dict:
     """CoNLL 2018 scores of the Russian pipeline without and with the adapter on held-out files."""
-    from ..evaluate_nlp import evaluate_pipeline
-    from ..nlp.ru import load_ru
+    from pipeline.evaluation.nlp import evaluate_pipeline
+    from pipeline.nlp.ru import load_ru
 
     out: dict = {}
     for label, cfg in (("without", {"adapter": {"apply": False}}),

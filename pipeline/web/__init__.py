@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .metadata import DB_NAME, build_metadata
+from pipeline.web.metadata import DB_NAME, build_metadata
 
 TEMPLATES = Path(__file__).parent / "templates"
 _REQUIRED_TABLES = ("claims", "statements", "sentences", "sentences_fts")
@@ -46,7 +46,7 @@ def make_datasette(db_path: str | Path, *, allow_sql: bool = False, settings: di
     from datasette.database import Database
     from datasette.plugins import pm
 
-    from . import plugin
+    from pipeline.web import plugin
 
     path = check_store(db_path)
     # Datasette prints every 404/400 as a rich traceback with local variables (request
@@ -78,8 +78,8 @@ def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001, all
 
     import threading
 
-    from .metadata import CLAIM_FACETS
-    from .plugin import warm_up
+    from pipeline.web.metadata import CLAIM_FACETS
+    from pipeline.web.plugin import warm_up
 
     ds = make_datasette(db_path, allow_sql=allow_sql)
     names = [next(iter(f.values())) if isinstance(f, dict) else f for f in CLAIM_FACETS]

@@ -9,7 +9,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from .. import __version__
+from pipeline import __version__
 
 DB_NAME = "polclaims"  # the database's name in every URL, whatever the file is called
 

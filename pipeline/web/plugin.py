@@ -1,7 +1,7 @@
 """The Datasette plugin of `polclaims serve`: claim search, facets, the claim page.
 
 Datasette gives the table pages, facets, export and the JSON API; this adds what a claims store
-needs on top, reading the store's own tables (pipeline/store.py) and nothing else:
+needs on top, reading the store's own tables (pipeline/store/database.py) and nothing else:
 - `_search` on the claims table: the FTS5 index of the *sentences*, mapped to the claims that
   start inside a matching sentence (what `polclaims query --search` finds, see HITS_SQL);
 - the claims page's facets counted in one query (ClaimFacet), including the statement a claim
@@ -29,10 +29,10 @@ from datasette.utils import path_with_added_args, path_with_removed_args, tilde_
 from datasette.utils.asgi import BadRequest
 from markupsafe import Markup, escape
 
-from ..query import _check_search
-from ..store import CLAIM_COLUMNS, _fold
-from .chart import stacked_bars
-from .metadata import CANNED_QUERIES, CHART_QUERY, DB_NAME, models_html
+from pipeline.store.query import _check_search
+from pipeline.store.database import CLAIM_COLUMNS, _fold
+from pipeline.web.chart import stacked_bars
+from pipeline.web.metadata import CANNED_QUERIES, CHART_QUERY, DB_NAME, models_html
 
 # Statement fields a claim can be faceted and filtered by: query-string key -> SQL over
 # `statements s`.

@@ -4,7 +4,7 @@ chooses what to read; annotators never see its guesses."""
 import json, random
 import numpy as np
 from pathlib import Path
-from pipeline.topics import corpus
+from pipeline.corpora import topics as corpus
 from pipeline.topics.model import load_model
 labelled = {json.loads(l)['pair_id'] for l in open('data/topics/labels.jsonl')}
 small, big = [], []

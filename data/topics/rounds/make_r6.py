@@ -5,11 +5,11 @@
     another order): 264 pairs.
 (b) a second, independent annotation of every round-5 pair that had only one (batches r6_4..6).
 Disagreements of (a) and (b) then go to a third annotator (adj_r6_*), and the majority label is
-kept (pipeline.topics.corpus adjudicate). Annotators never see the selecting expression's topic,
+kept (pipeline.corpora.topics adjudicate). Annotators never see the selecting expression's topic,
 a model's guess or another annotator's label."""
 import json, random, re
 from pathlib import Path
-from pipeline.topics import corpus
+from pipeline.corpora import topics as corpus
 RX = re.compile('|'.join([
  r'әскер|қорғаныс|армия|қарулы күш|воинск|военн|оборон|армии|вооруж|мобилизац|призыв',
  r'экспорт|импорт|кеден|таможен|сыртқы сауда|внешн\w* торг|ВТО|ДСҰ|Евразийск\w* экономическ|ЕАЭС|ЕАЭО',

@@ -1,11 +1,11 @@
 """Round 7 selection: a second, independent annotation of every labelled pair that still had
 only one (rounds 1-4: 2,755 pairs), shuffled into 12 batches (batch_r7_0..11). Disagreements
 then go to a third annotator (adj_r7_*) and the majority label is kept
-(pipeline.topics.corpus adjudicate), as in round 6 (c). Annotators never see an earlier label
+(pipeline.corpora.topics adjudicate), as in round 6 (c). Annotators never see an earlier label
 or a model's guess."""
 import json, random
 from pathlib import Path
-from pipeline.topics import corpus
+from pipeline.corpora import topics as corpus
 labels = [json.loads(l) for l in open('data/topics/labels.jsonl')]
 second = {json.loads(l)['pair_id'] for l in open('data/topics/second_opinions.jsonl')}
 pairs = {p.pair_id: p for p in corpus.read_pairs()}

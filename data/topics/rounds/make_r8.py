@@ -8,7 +8,7 @@ Annotators never see which expression selected a sentence."""
 import random, re
 from collections import Counter
 from pathlib import Path
-from pipeline.topics import corpus
+from pipeline.corpora import topics as corpus
 SUBJECTS = {
  'defense': r'әскер|қорғаныс|армия|қарулы күш|сарбаз|офицер|шекарашы|ұлттық ұлан',
  'foreign_trade': r'экспорт|импорт|кеден|сыртқы сауда|ДСҰ|ЕАЭО|Еуразиялық экономикалық|тауар айналым|шетелдік инвестор',

@@ -1,0 +1,1 @@
+"""Scoring against gold: NLP (CoNLL 2018), language identification, claims, topics, threads, and the README/model-card reports rendered from the scores. Nothing on the `process` path imports this package."""

@@ -1,0 +1,276 @@
+"""Scores of promise threads on gold: pairwise linking and the dateline parser.
+
+Linking: every gold claim of the claims corpus (``data/claims``, texts from ``../shared/data``)
+is linked as ``polclaims track`` links a store (each annotated text a statement, the two sides of a
+parallel pair one statement group, ``align`` making kk↔ru twins). A gold pair of
+``data/threads/pairs.jsonl`` is predicted *same* when both its claims end in one thread. Scores
+are grouped by source (every pair that touches a site counts for that site), as for claims; the linker's
+settings are set a priori in configs/threads/, not fitted to these pairs, so every source is
+unseen by construction. Thread purity: the share of threads holding a judged pair in which no
+judged pair is a wrong link.
+
+Dates: ``data/threads/dates_gold.jsonl`` holds, per text of the sample
+(``data/threads/select_dates.py``), the full dates two or three annotators wrote; the parser is
+right on a text when it finds exactly those dates.
+
+``python -m pipeline.evaluation.threads store OUT.db`` writes the corpus's gold claims into a store
+(a real-data store to try ``track`` on; the README's example thread comes from it).
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from pipeline.threads.link import ThreadClaim, link
+
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def window(text: str, width: int = 300) -> str:
+    """The dateline sample's view of a long line: about `width` characters around its first year,
+    cut on word boundaries (data/threads/select_dates.py draws with it; evaluation re-cuts with it)."""
+    m = YEAR.search(text)
+    if len(text) <= width + 100 or not m:
+        return text
+    start = max(0, m.start() - width // 2)
+    end = min(len(text), start + width)
+    if start > 0:
+        start = text.find(" ", start) + 1
+    if end < len(text):
+        end = text.rfind(" ", start, end)
+    return text[start:end].strip()
+
+
+def claim_key(item_id: str, index: int) -> str:
+    return f"{item_id}#{index}"
+
+
+def gold_claims(records: Sequence[dict] | None = None) -> list[ThreadClaim]:
+    """The claims corpus's gold claims as linking input (``corpus.items()`` records)."""
+    if records is None:
+        from pipeline.corpora import claims as corpus
+
+        records, _ = corpus.items()
+    out: list[ThreadClaim] = []
+    by_pair_align: dict[tuple[str, int], list[ThreadClaim]] = defaultdict(list)
+    for r in records:
+        for i, c in enumerate(r["claims"]):
+            tc = ThreadClaim(claim_key(r["item_id"], i), r["item_id"], r["lang"], c.get("type") or "",
+                             c.get("predicate_lemma"), c.get("actor"), c.get("target"), r["text"],
+                             c.get("topic") or r.get("topic"), c.get("polarity") or "affirmative",
+                             c.get("quantities") or [], None, r.get("pair_id"), r.get("source"))
+            out.append(tc)
+            if r.get("pair_id") and c.get("align") is not None:
+                by_pair_align[(r["pair_id"], c["align"])].append(tc)
+    for twins in by_pair_align.values():
+        kk = [t for t in twins if t.lang == "kk"]
+        ru = [t for t in twins if t.lang == "ru"]
+        if len(kk) == 1 and len(ru) == 1:
+            kk[0].aligned_to, ru[0].aligned_to = ru[0].claim_id, kk[0].claim_id
+    return out
+
+
+def prf(tp: int, fp: int, fn: int) -> dict[str, Any]:
+    p = tp / (tp + fp) if tp + fp else None
+    r = tp / (tp + fn) if tp + fn else None
+    f = 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
+    rnd = lambda x: round(x, 3) if x is not None else None  # noqa: E731
+    return {"precision": rnd(p), "recall": rnd(r), "f1": rnd(f), "tp": tp, "fp": fp, "fn": fn}
+
+
+def load_pairs(path: Path) -> list[dict]:
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"--pairs: no gold pairs at {path} (data/threads/README.md says how they are made)")
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+            r["a"]["item_id"], r["b"]["item_id"], bool(r["same"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{path}:{n}: not a gold pair record ({e})") from None
+        rows.append(r)
+    return rows
+
+
+MIN_POSITIVES = 5  # a source enters the macro average with at least this many gold links
+
+
+def score_pairs(pairs: Sequence[dict], thread_of: dict[str, int]) -> dict[str, Any]:
+    """Pairwise P/R/F1 overall, per source, language and stratum, and thread purity."""
+    groups: dict[str, dict[str, Counter]] = {"source": defaultdict(Counter), "lang": defaultdict(Counter),
+                                              "stratum": defaultdict(Counter)}
+    total = Counter()
+    judged: dict[int, list[bool]] = defaultdict(list)
+    for p in pairs:
+        ka, kb = claim_key(p["a"]["item_id"], p["a"]["claim"]), claim_key(p["b"]["item_id"], p["b"]["claim"])
+        ta, tb = thread_of.get(ka), thread_of.get(kb)
+        pred = ta is not None and ta == tb
+        gold = bool(p["same"])
+        cell = "tp" if pred and gold else "fp" if pred else "fn" if gold else "tn"
+        total[cell] += 1
+        for g, key in (("lang", p.get("lang")), ("stratum", p.get("stratum"))):
+            groups[g][key or "?"][cell] += 1
+        for src in sorted(set((p.get("source") or "?").split("+"))):  # a pair of two sites counts for both
+            groups["source"][src][cell] += 1
+        if pred:
+            judged[ta].append(gold)
+    out = {"pairs": len(pairs), "positives": total["tp"] + total["fn"], **prf(total["tp"], total["fp"], total["fn"])}
+    for g, cells in groups.items():
+        out[f"by_{g}"] = {k: {"pairs": sum(c.values()), **prf(c["tp"], c["fp"], c["fn"])} for k, c in sorted(cells.items())}
+    f1s = [v["f1"] for v in out["by_source"].values() if v["f1"] is not None and v["tp"] + v["fn"] >= MIN_POSITIVES]
+    out["macro_f1_by_source"] = round(sum(f1s) / len(f1s), 3) if f1s else None
+    out["thread_purity"] = {"threads_with_judged_pairs": len(judged),
+                            "pure": sum(1 for v in judged.values() if all(v)),
+                            "purity": round(sum(1 for v in judged.values() if all(v)) / len(judged), 3) if judged else None}
+    return out
+
+
+def score_dates(gold_path: Path) -> dict[str, Any]:
+    """The dateline parser against the gold date sample, per language."""
+    from pipeline.corpora import claims as corpus
+    from pipeline.corpora.topics import text_hash
+
+    from pipeline.threads.dates import find_dates
+
+    if not Path(gold_path).is_file():
+        return {"error": f"no gold dates at {gold_path}"}
+    gold = [json.loads(x) for x in Path(gold_path).read_text(encoding="utf-8").splitlines() if x.strip()]
+    wanted = {g["item_id"] for g in gold}
+    texts = {}
+    for u in corpus.read_pairs():
+        for item_id, _lang, text in u.items():
+            if item_id in wanted:
+                texts[item_id] = window(text)
+    per = defaultdict(Counter)
+    errors, problems = [], []
+    for g in gold:
+        text = texts.get(g["item_id"])
+        if text is None or text_hash(text) != g["sha1"]:
+            problems.append(g["item_id"])
+            continue
+        got = [f.iso for f in find_dates(text)]
+        want = list(g["dates"])
+        c = per[g["lang"]]
+        c["texts"] += 1
+        c["right"] += int(Counter(got) == Counter(want))
+        common = sum((Counter(got) & Counter(want)).values())
+        c["gold_dates"] += len(want)
+        c["found"] += len(got)
+        c["correct"] += common
+        if Counter(got) != Counter(want) and len(errors) < 15:
+            errors.append({"item_id": g["item_id"], "gold": want, "parsed": got, "text": text[:200]})
+    total = sum(per.values(), Counter())
+
+    def summarise(c: Counter) -> dict[str, Any]:
+        return {"texts": c["texts"], "texts_right": round(c["right"] / c["texts"], 3) if c["texts"] else None,
+                "gold_dates": c["gold_dates"],
+                "date_recall": round(c["correct"] / c["gold_dates"], 3) if c["gold_dates"] else None,
+                "date_precision": round(c["correct"] / c["found"], 3) if c["found"] else None}
+
+    return {**summarise(total), "by_lang": {k: summarise(v) for k, v in sorted(per.items())},
+            "texts_missing": problems, "errors": errors}
+
+
+def evaluate(pairs_path: Path, dates_path: Path | None = None, records: Sequence[dict] | None = None) -> dict[str, Any]:
+    pairs = load_pairs(pairs_path)
+    claims = gold_claims(records)
+    known = {c.claim_id for c in claims}
+    unknown = [p["pair_id"] for p in pairs
+               if claim_key(p["a"]["item_id"], p["a"]["claim"]) not in known
+               or claim_key(p["b"]["item_id"], p["b"]["claim"]) not in known]
+    threads, links = link(claims)
+    thread_of = {cid: k for k, t in enumerate(threads) for cid in t}
+    known_pairs = [p for p in pairs if p["pair_id"] not in set(unknown)]
+    rounds = sorted({p.get("round", 1) for p in known_pairs})
+    out = {"linking": score_pairs(known_pairs, thread_of),
+           "by_round": {f"round_{r}": score_pairs([p for p in known_pairs if p.get("round", 1) == r], thread_of)
+                        for r in rounds},
+           "corpus": {"claims": len(claims), "threads": len(threads), "claims_in_threads": len(thread_of),
+                      "links": len(links)},
+           "pairs_without_claims": unknown}
+    if dates_path is not None:
+        out["dates"] = score_dates(dates_path)
+    return out
+
+
+ROUND_NAMES = {"round_1": "round 1 (development: linker rules revised on its errors)",
+               "round_2": "round 2 (held-out test)"}
+
+
+def summary_lines(scores: dict[str, Any]) -> Iterable[str]:
+    for name, r in scores.get("by_round", {}).items():
+        yield (f"{ROUND_NAMES.get(name, name)}: {r['pairs']} pairs ({r['positives']} same): P {r['precision']} "
+               f"R {r['recall']} F1 {r['f1']}; purity {r['thread_purity']['purity']}")
+    lk = scores["linking"]
+    yield (f"all rounds: {lk['pairs']} gold pairs ({lk['positives']} same): P {lk['precision']} R {lk['recall']} "
+           f"F1 {lk['f1']}; macro F1 over sources {lk['macro_f1_by_source']}; thread purity "
+           f"{lk['thread_purity']['purity']} ({lk['thread_purity']['pure']}/{lk['thread_purity']['threads_with_judged_pairs']})")
+    for g in ("lang", "stratum", "source"):
+        yield f"  by {g}:"
+        for k, v in lk[f"by_{g}"].items():
+            yield f"    {k:<28} pairs {v['pairs']:>4}  P {v['precision']}  R {v['recall']}  F1 {v['f1']}"
+    c = scores["corpus"]
+    yield f"corpus: {c['claims']} gold claims -> {c['threads']} threads ({c['claims_in_threads']} claims)"
+    d = scores.get("dates")
+    if d and "error" not in d:
+        yield (f"dates: {d['texts']} texts, right {d['texts_right']}; date recall {d['date_recall']}, "
+               f"precision {d['date_precision']}")
+        for k, v in d["by_lang"].items():
+            yield f"  {k}: texts {v['texts']} right {v['texts_right']} recall {v['date_recall']} precision {v['date_precision']}"
+    elif d:
+        yield f"dates: {d['error']}"
+
+
+def gold_store(out: Path) -> dict[str, int]:
+    """Write the claims corpus's gold claims into a store at `out` (replaced)."""
+    from pipeline.claims import StatementResult
+    from pipeline.corpora import claims as corpus
+    from pipeline.io.records import Claim, Statement
+    from pipeline.store.database import ClaimStore
+
+    records, _ = corpus.items()
+    claims = {c.claim_id: c for c in gold_claims(records)}
+    out = Path(out)
+    if out.exists():
+        out.unlink()
+    n = 0
+    with ClaimStore(out) as store:
+        for r in records:
+            if not r["claims"]:
+                continue
+            st = Statement(r["item_id"], r["text"], source=r["source"], parallel_id=r.get("pair_id"))
+            recs = []
+            for i, c in enumerate(r["claims"]):
+                tc = claims[claim_key(r["item_id"], i)]
+                pos = r["text"].find(c.get("predicate") or "\0")
+                s, e = (pos, pos + len(c["predicate"])) if pos >= 0 else (0, 0)
+                recs.append(Claim(r["item_id"], r["lang"], r["text"], 0, len(r["text"]), tc.type, c.get("predicate") or "",
+                                  s, e, tc.predicate_lemma, tc.actor, c.get("actor_kind") or "unspecified", tc.target,
+                                  tc.polarity, c.get("tense") or "present", tc.quantities, [], tc.topic, [],
+                                  None, 1.0, 0, tc.claim_id))
+            store.save(StatementResult(st, [], recs))
+            n += len(recs)
+        # twins: aligned_to once both sides are stored (a claim may only point at a stored claim)
+        with store.transaction() as conn:
+            conn.executemany("UPDATE claims SET aligned_to = ? WHERE claim_id = ?",
+                             [(c.aligned_to, c.claim_id) for c in claims.values() if c.aligned_to])
+    return {"statements": sum(1 for r in records if r["claims"]), "claims": n}
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 2 and argv[0] == "store":
+        print(json.dumps(gold_store(Path(argv[1]))))
+    else:
+        print("usage: python -m pipeline.evaluation.threads store OUT.db", file=sys.stderr)
+        raise SystemExit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Text before linguistics: sentence and paragraph segmentation, boilerplate, language identification."""
