@@ -27,7 +27,7 @@ ITEMS = [
 
 
 def test_clear_error_without_ray(monkeypatch):
-    from pipeline.engines import process_with_ray
+    from pipeline.batch.ray_engine import process_with_ray
 
     monkeypatch.setitem(sys.modules, "ray", None)  # makes `import ray` fail
     with pytest.raises(RuntimeError, match=r"pip install polclaims\[ray\]"):
