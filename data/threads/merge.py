@@ -81,7 +81,7 @@ def batches(batch_dir: Path, prefix: str) -> list[str]:
 
 def first_two(anns: dict[str, dict]) -> list[str]:
     """The two independent annotators of a batch: every annotator but the third-opinion one, in name order."""
-    names = sorted(a for a in anns if not a.startswith("third") and a != "C")
+    names = sorted(a for a in anns if not a.startswith("third"))
     return names[:2]
 
 
