@@ -13,7 +13,7 @@ pytest.importorskip("slovnet")
 
 from pipeline import config  # noqa: E402
 from pipeline.nlp.conllu import doc_to_conllu  # noqa: E402
-from pipeline.nlp import ru  # noqa: E402
+from pipeline.nlp import ru, ru_config, ru_slovnet  # noqa: E402
 
 SENT1 = "Мы наделяем сельские акиматы дополнительными полномочиями."
 SENT2 = "Президент Нурсултан Назарбаев выступил в Астане."
@@ -30,7 +30,7 @@ def test_loads_offline_with_all_components(nlp):
                  "polclaims_slovnet_syntax", "polclaims_slovnet_ner"):
         assert name in nlp.pipe_names
     # model files come from the installed natasha package, not from a machine path
-    assert ru.resolve_model_path("natasha:model/slovnet_morph_news_v1.tar").is_file()
+    assert ru_config.resolve_model_path("natasha:model/slovnet_morph_news_v1.tar").is_file()
 
 
 def test_sentences_pos_lemmas_root_entities(nlp):
@@ -104,9 +104,9 @@ def test_mst_gives_single_rooted_tree():
     for n in (1, 2, 5, 30):
         scores = rng.normal(size=(n, n + 1)) * 4
         scores[:, 0] += 3  # many words want the root
-        heads = ru.mst_heads(scores)
+        heads = ru_slovnet.mst_heads(scores)
         assert (heads == 0).sum() == 1
-        assert ru._find_cycle(np.concatenate([[0], heads])) is None
+        assert ru_slovnet._find_cycle(np.concatenate([[0], heads])) is None
 
 
 GSD_TEST = config.shared_data_dir() / "ud" / "ru_gsd" / "ru_gsd-ud-test.conllu"

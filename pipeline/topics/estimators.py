@@ -74,7 +74,7 @@ class MeanWordVectors:
 
     def _navec(self):
         # the Russian pipeline's loader: `process` holds one copy for the parser and the topics
-        from pipeline.nlp.ru import _navec, resolve_model_path
+        from pipeline.nlp.ru_config import _navec, resolve_model_path
 
         return _navec(str(resolve_model_path(self.path)))
 
