@@ -221,10 +221,12 @@ def check_models() -> None:
     """Load the claim and topic models before any work, so a missing, truncated or foreign
     model file stops the run at once with its name and the command that rebuilds it."""
     from .claims.learned import active_model
+    from .nlp.model_files import check_files, run_files
     from .topics.assign import check_model
     from .topics.model import TopicModelError, load_model, resolve_model_path
 
     try:
+        check_files(run_files())  # the language pipelines' files, read through without loading them
         check_model()  # a missing --model fails here; a missing default warns once
         if (resolve_model_path() / "model.joblib").exists():
             load_model()
