@@ -158,8 +158,11 @@ def _map_rows(ray, rows: dict[int, bytes], num_actors: int) -> Iterator[tuple[in
     items = [{"chunk": k, "payload": v} for k, v in rows.items()]
     ds = ray.data.from_items(items, override_num_blocks=len(items))
     pool = ray.data.ActorPoolStrategy(size=min(num_actors, len(items)))
-    ds = ds.map_batches(_ClaimActor, batch_size=1, batch_format="default", compute=pool, num_cpus=1,
-                        max_restarts=-1, max_task_retries=0)
+    kwargs = dict(batch_size=1, batch_format="default", compute=pool, num_cpus=1)
+    try:
+        ds = ds.map_batches(_ClaimActor, **kwargs, max_restarts=-1, max_task_retries=0)
+    except TypeError:  # a Ray without actor options in map_batches: its own retries (unbounded)
+        ds = ds.map_batches(_ClaimActor, **kwargs)
     del items  # the driver's copy is no longer needed
     for row in ds.iter_rows():
         yield int(row["chunk"]), row["payload"]
