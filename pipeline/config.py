@@ -17,6 +17,8 @@ def config_dir() -> Path:
 
 
 def models_dir() -> Path:
+    """`$POLCLAIMS_MODELS_DIR`, else the repository's `models/`: config paths under `models/`
+    resolve there (a run on a copy of the models, a test's damaged copy)."""
     return Path(os.environ.get("POLCLAIMS_MODELS_DIR", PROJECT_ROOT / "models"))
 
 
@@ -34,6 +36,11 @@ def load(name: str) -> dict[str, Any]:
 
 
 def resolve_path(value: str) -> Path:
-    """Config paths are relative to the project root unless absolute."""
+    """Config paths are relative to the project root unless absolute; those under `models/`
+    are under `models_dir()`."""
     p = Path(value)
-    return p if p.is_absolute() else PROJECT_ROOT / p
+    if p.is_absolute():
+        return p
+    if p.parts and p.parts[0] == "models" and os.environ.get("POLCLAIMS_MODELS_DIR"):
+        return models_dir().joinpath(*p.parts[1:])
+    return PROJECT_ROOT / p

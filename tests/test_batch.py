@@ -99,3 +99,29 @@ def test_processing_does_not_keep_the_strings_of_its_texts():
     assert run(SENTENCES) == first
     for word in ("Тлеужанов", "маслихаты", "4177"):
         assert word not in get_pipeline("ru").vocab.strings
+
+
+def test_workers_are_replaced_after_their_share_of_chunks_with_the_same_output(tmp_path, monkeypatch):
+    """Long runs: fresh workers every `worker_recycle_chunks` chunks each (configs/process.toml),
+    so nothing a worker's memory keeps builds up for hours; the output does not change."""
+    import multiprocessing as mp
+
+    from pipeline.batch import runner as processing
+    from pipeline.io.readers import read_statements
+
+    src = corpus(tmp_path / "in.jsonl", 14)
+    run_process([str(src)], str(tmp_path / "one.jsonl"), None, chunk_size=2, progress=False, workers=1)
+    monkeypatch.setattr(processing, "worker_recycle_chunks", lambda: 2)  # 4 chunks a pool of 2 workers
+    state: dict = {}
+    pids: set[int] = set()
+    results = []
+    for res in processing.analyse(read_statements([str(src)]), workers=2, chunk_size=2, state=state):
+        results.append(res)
+        pids |= {p.pid for p in mp.active_children() if "Process" in type(p).__name__}
+    assert state["worker_recycles"] == 1  # 7 chunks: a second pair of workers took the last 3
+    assert len(pids) >= 3
+    assert [r.statement.id for r in results] == [f"s{i:03d}" for i in range(14)]
+    assert all(r.failure is None for r in results)
+    two = run_process([str(src)], str(tmp_path / "two.jsonl"), None, chunk_size=2, progress=False, workers=2)
+    assert two.claims > 0
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()

@@ -64,3 +64,110 @@ def test_ray_matches_local_engine(local_ray):
     # everything else too (sentences, offsets, versions): the written output will be identical
     assert got == expected
     assert local_ray.is_initialized()  # an instance it did not start is left running
+
+
+# ---- a worker that dies (issue #17): the chunk is sent again, then fails by name -----------
+class _Died(Exception):
+    """Stands for Ray's ActorDiedError in the tests without Ray."""
+
+
+def _fake_run(deadly: set[int], calls: list):
+    """A stand-in for one Ray dataset: yields each chunk's payload back, but the worker dies
+    (an exception Ray would raise) when it reaches a chunk of `deadly`."""
+    def run(part):
+        calls.append(sorted(part))
+        for k in sorted(part):
+            if k in deadly:
+                raise _Died(f"actor died analysing chunk {k}")
+            yield k, part[k]
+    return run
+
+
+def _is_died(exc):
+    return isinstance(exc, _Died)
+
+
+def test_a_chunk_whose_worker_died_once_is_sent_again():
+    from pipeline.batch.ray_engine import _window_results
+
+    calls: list = []
+    once = {2}
+    base = _fake_run(once, calls)
+
+    def run_once(part):  # the worker dies on chunk 2 the first time only (a kill)
+        try:
+            yield from base(part)
+        finally:
+            once.clear()
+
+    got = list(_window_results({k: b"x%d" % k for k in range(5)}, run_once, is_death=_is_died))
+    assert sorted(k for k, _, _ in got) == [0, 1, 2, 3, 4]
+    assert all(payload == b"x%d" % k for k, payload, _ in got)
+    assert calls == [[0, 1, 2, 3, 4], [2, 3, 4]]
+
+
+def test_a_chunk_that_kills_every_worker_fails_alone_and_by_name():
+    from pipeline.batch.ray_engine import WORKER_TRIES, _died, _window_results
+
+    calls: list = []
+    got = list(_window_results({k: b"x" for k in range(4)}, _fake_run({1}, calls), is_death=_is_died))
+    assert [(k, p is None) for k, p, _ in got] == [(0, False), (2, False), (3, False), (1, True)]
+    assert got[-1][2] == WORKER_TRIES + 1  # sent with the window, then on its own
+    # the window's unfinished chunks 3 times (the worker died at chunk 1 each time), then each alone
+    assert calls == [[0, 1, 2, 3]] + [[1, 2, 3]] * (WORKER_TRIES - 1) + [[1], [2], [3]]
+    chunk = [Statement("a", "текст"), Failure("b", "broken JSON", "in.jsonl:2")]
+    failed = _died(chunk, got[-1][2])
+    assert [r.failure.record_id for r in failed] == ["a", "b"]
+    assert "died 4 times" in failed[0].failure.reason and failed[1].failure.reason == "broken JSON"
+
+
+def test_an_error_of_the_analysis_itself_is_not_retried():
+    from pipeline.batch.ray_engine import _window_results
+
+    def run(part):
+        raise ValueError("a bug")
+        yield  # pragma: no cover
+
+    with pytest.raises(ValueError, match="a bug"):
+        list(_window_results({0: b"x"}, run, is_death=_is_died))
+
+
+def test_ray_worker_killed_mid_run_loses_nothing(local_ray, tmp_path):
+    """SIGKILL one Ray actor process while it works: every statement still comes back analysed,
+    with the claims of an uninterrupted run."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from pipeline.batch.ray_engine import process_with_ray
+
+    items = [Statement(f"s{i:02d}", (RU, KK)[i % 2]) for i in range(16)]
+    killed: list[int] = []
+
+    def kill_an_actor():
+        deadline = time.time() + 1200  # actors load the models first: minutes on a busy machine
+        while time.time() < deadline and not killed:
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+                except OSError:
+                    continue
+                if "ClaimActor" in cmd and "__init__" not in cmd:
+                    time.sleep(1.0)
+                    os.kill(int(pid), signal.SIGKILL)
+                    killed.append(int(pid))
+                    return
+            time.sleep(0.2)
+
+    t = threading.Thread(target=kill_an_actor, daemon=True)
+    t.start()
+    got = list(process_with_ray(items, num_actors=1, batch_size=2, window_chunks=8))
+    t.join(timeout=1)
+    expected = list(process_statements(items, chunk_size=2))
+    assert killed, "no Ray actor process was found to kill"
+    assert [r.statement.id for r in got] == [r.statement.id for r in expected]
+    assert all(r.failure is None for r in got)
+    assert [[c.claim_id for c in r.claims] for r in got] == [[c.claim_id for c in r.claims] for r in expected]

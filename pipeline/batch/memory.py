@@ -59,3 +59,9 @@ def release_free_memory() -> bool:
     asks for it; True when memory was released. Called after each chunk of statements."""
     trim = _libc_function("malloc_trim") if _trim_enabled() else None
     return bool(trim(0)) if trim is not None else False
+
+
+def worker_recycle_chunks() -> int:
+    """Chunks each worker process analyses before `process` replaces its workers with fresh ones
+    (0 = never): whatever a worker's memory keeps over a long run goes with the process."""
+    return max(0, int(_settings().get("worker_recycle_chunks", 0)))

@@ -132,33 +132,110 @@ def _process(ray, items, address, num_actors, batch_size, window_chunks) -> Iter
             ray.shutdown()
 
 
+WORKER_TRIES = 3  # as the local engine: a chunk whose worker died this many times fails by name
+
+# Ray's errors for a worker process that died (killed, out of memory, its node gone); anything
+# else escaping an actor is a bug of the analysis and stops the run as it would locally
+_DEATH_ERRORS = ("RayActorError", "ActorDiedError", "ActorUnavailableError", "WorkerCrashedError",
+                 "ObjectLostError", "OwnerDiedError", "NodeDiedError", "OutOfMemoryError", "LocalRayletDiedError")
+
+
+def _is_worker_death(exc: BaseException) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if any(type(exc).__name__ == name or name in {c.__name__ for c in type(exc).__mro__}
+               for name in _DEATH_ERRORS):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _map_rows(ray, rows: dict[int, bytes], num_actors: int) -> Iterator[tuple[int, bytes]]:
+    """One Ray dataset over `rows` (chunk number -> pickled statements): (chunk, pickled results)
+    as they come back. Actors are restarted when killed; their task is not retried by Ray (that
+    is `_window_results`'s job, with a bound), so a chunk that kills every worker cannot loop."""
+    items = [{"chunk": k, "payload": v} for k, v in rows.items()]
+    ds = ray.data.from_items(items, override_num_blocks=len(items))
+    pool = ray.data.ActorPoolStrategy(size=min(num_actors, len(items)))
+    kwargs = dict(batch_size=1, batch_format="default", compute=pool, num_cpus=1)
+    try:
+        ds = ds.map_batches(_ClaimActor, **kwargs, max_restarts=-1, max_task_retries=0)
+    except TypeError:  # a Ray without actor options in map_batches: its own retries (unbounded)
+        ds = ds.map_batches(_ClaimActor, **kwargs)
+    del items  # the driver's copy is no longer needed
+    for row in ds.iter_rows():
+        yield int(row["chunk"]), row["payload"]
+
+
+def _window_results(rows: dict[int, bytes], run, tries: int = WORKER_TRIES,
+                    is_death=_is_worker_death) -> Iterator[tuple[int, bytes | None, int]]:
+    """(chunk, pickled results, 0) for every row, in the order they complete; a chunk whose
+    worker died is sent again (the whole rest of the window: which chunk a dead worker held is
+    not known) up to `tries` times, then once more on its own; a chunk that still does not come
+    back is (chunk, None, deaths): its statements become failures by name. `run(rows)` runs one
+    dataset over `rows` and yields (chunk, payload)."""
+    todo = dict(rows)
+    deaths: dict[int, int] = {k: 0 for k in rows}
+
+    def attempt(part: dict[int, bytes]) -> Iterator[tuple[int, bytes | None, int]]:
+        try:
+            for k, payload in run(part):
+                if k in todo:
+                    del todo[k]
+                    yield k, payload, 0
+        except Exception as exc:  # noqa: BLE001 - sorted just below
+            if not is_death(exc):
+                raise
+            log.warning("a Ray worker died (killed, or out of memory): %s; sending its window's "
+                        "unfinished chunks again", str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+            for k in part:
+                if k in todo:
+                    deaths[k] += 1
+
+    for _ in range(tries):
+        if not todo:
+            return
+        yield from attempt(dict(todo))
+    for k in sorted(todo):  # still missing: each on its own, so one bad chunk fails no other
+        if k in todo:
+            yield from attempt({k: todo[k]})
+    for k in sorted(todo):
+        yield k, None, deaths[k]
+
+
+def _died(chunk: list, deaths: int) -> list[StatementResult]:
+    """The statements of a chunk whose worker kept dying: failures by name, so the run goes on."""
+    reason = f"the Ray worker analysing it died {deaths} times (killed, or out of memory)"
+    return [_failure_result(x if isinstance(x, Failure) else Failure(x.id, reason, x.origin, "worker"))
+            for x in chunk]
+
+
 def _run_window(ray, win: list[list[Statement | Failure]], base: int,
                 num_actors: int) -> Iterator[StatementResult]:
-    rows = []
+    rows = {}
     for i, chunk in enumerate(win):
         statements = [x for x in chunk if not isinstance(x, Failure)]
         if statements:
-            rows.append({"chunk": base + i,
-                         "payload": pickle.dumps(statements, protocol=pickle.HIGHEST_PROTOCOL)})
-    done: dict[int, list[StatementResult]] = {}
-    if rows:
-        ds = ray.data.from_items(rows, override_num_blocks=len(rows))
-        pool = ray.data.ActorPoolStrategy(size=min(num_actors, len(rows)))
-        ds = ds.map_batches(_ClaimActor, batch_size=1, batch_format="default", compute=pool, num_cpus=1)
-        rows = None  # the driver's copy is no longer needed
-    else:
-        ds = None
-    results_iter = iter(ds.iter_rows()) if ds is not None else iter(())
+            rows[base + i] = pickle.dumps(statements, protocol=pickle.HIGHEST_PROTOCOL)
+    results_iter = _window_results(rows, lambda part: _map_rows(ray, part, num_actors))
+    del rows
+    done: dict[int, list[StatementResult] | int] = {}
     # emit chunks as soon as they and all before them are in
     for i, chunk in enumerate(win):
         idx = base + i
         if any(not isinstance(x, Failure) for x in chunk):
             while idx not in done:
-                row = next(results_iter, None)
-                if row is None:
+                got = next(results_iter, None)
+                if got is None:
                     raise RuntimeError(f"Ray returned no result for chunk {idx}")
-                done[int(row["chunk"])] = pickle.loads(row["payload"])
-            processed = iter(done.pop(idx))
+                k, payload, deaths = got
+                done[k] = pickle.loads(payload) if payload is not None else deaths
+            res = done.pop(idx)
+            if isinstance(res, int):
+                yield from _died(chunk, res)
+                continue
+            processed = iter(res)
         else:
             processed = iter(())
         for x in chunk:

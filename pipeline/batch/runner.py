@@ -27,7 +27,7 @@ from typing import Iterable, Iterator
 from pipeline.claims import StatementResult
 from pipeline.batch.analyse import chunks as _chunks, current_version, process_statements
 from pipeline.io.writer import ClaimWriter
-from pipeline.batch.memory import fix_mmap_threshold, release_free_memory
+from pipeline.batch.memory import fix_mmap_threshold, release_free_memory, worker_recycle_chunks
 from pipeline.io.readers import read_statements
 from pipeline.io.records import Failure, Statement
 from pipeline.store.database import normalize_date
@@ -221,10 +221,12 @@ def check_models() -> None:
     """Load the claim and topic models before any work, so a missing, truncated or foreign
     model file stops the run at once with its name and the command that rebuilds it."""
     from pipeline.claims.learned import active_model
+    from pipeline.nlp.model_files import check_files, run_files
     from pipeline.topics.assign import check_model
     from pipeline.topics.model import TopicModelError, load_model, resolve_model_path
 
     try:
+        check_files(run_files())  # the language pipelines' files, read through without loading them
         check_model()  # a missing --model fails here; a missing default warns once
         if (resolve_model_path() / "model.joblib").exists():
             load_model()
@@ -268,23 +270,51 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
     def start() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
 
-    pool = start()
-    t_load = time.perf_counter()
-    for f in [pool.submit(_worker_ready) for _ in range(workers)]:  # the workers load their models side by side
-        f.result()
-    state["load_seconds"] = time.perf_counter() - t_load
+    def ready(pool: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """`pool` (or its replacement, when a worker died loading) once its workers loaded the models."""
+        t_load = time.perf_counter()
+        for attempt in range(1, WORKER_TRIES + 1):
+            try:
+                for f in [pool.submit(_worker_ready) for _ in range(workers)]:  # models load side by side
+                    f.result()
+                break
+            except BrokenProcessPool:
+                if attempt == WORKER_TRIES:
+                    raise
+                state["worker_restarts"] += 1
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = start()
+        state["load_seconds"] = state.get("load_seconds", 0.0) + time.perf_counter() - t_load
+        return pool
+
+    pool = ready(start())
+    # fresh workers after this many chunks each (configs/process.toml [memory]): what a worker's
+    # heap keeps over a long run (fragmentation, caches, string tables) goes with its process
+    recycle = worker_recycle_chunks() * workers
+    state["worker_recycles"] = 0
+    submitted = 0  # chunks sent to the current workers
     source = itertools.chain(head, chunks)
+    exhausted = False
     pending: deque = deque()  # [chunk, future or None (given up), tries]
     finished = False
     try:
         while True:
-            while len(pending) < 2 * workers:
+            while not exhausted and len(pending) < 2 * workers and not (recycle and submitted >= recycle):
                 chunk = next(source, None)
                 if chunk is None:
+                    exhausted = True
                     break
                 pending.append([chunk, pool.submit(_worker_run, chunk), 0])
+                submitted += 1
             if not pending:
-                break
+                if exhausted:
+                    break
+                # these workers had their share and all their chunks are in: replace them
+                pool.shutdown(wait=True)
+                pool = ready(start())
+                state["worker_recycles"] += 1
+                submitted = 0
+                continue
             entry = pending[0]
             if entry[1] is None:
                 pending.popleft()
@@ -298,11 +328,13 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
                             "and sending its unfinished statements again")
                 pool.shutdown(wait=True, cancel_futures=True)
                 pool = start()
+                submitted = 0
                 for e in pending:
                     if e[1] is None or (e[1].done() and e[1].exception() is None):
                         continue
                     e[2] += 1
                     e[1] = pool.submit(_worker_run, e[0]) if e[2] < WORKER_TRIES else None
+                    submitted += e[1] is not None
                 continue
             pending.popleft()
             yield from results

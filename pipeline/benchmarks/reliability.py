@@ -449,8 +449,42 @@ def damaged(work: Path | None = None, inprocess: bool = False) -> dict[str, Any]
         (folder / "model.joblib").write_bytes((topics_dir / "model.joblib").read_bytes()[:3000])
         case("process: truncated topic model", process_cmd([src], work / "t.jsonl", work / "t.db")[3:] +
              ["--model", str(folder)], ["model.joblib", "train-topics"])
+    # every model file of models/ the language pipelines load (Kazakh Stanza files, the Russian
+    # adapter, the language identifier): cut in half in a copy of models/ (the other files linked)
+    from pipeline.nlp.model_files import run_files
+
+    for mf in run_files():
+        for how in ("truncated", "missing") if mf.path.name == "kk_pos.pt" else ("truncated",):
+            copy = damaged_models_copy(work / f"models_{how}_{mf.path.stem}", mf.path, how)
+            out, db = work / f"m_{how}_{mf.path.stem}.jsonl", work / f"m_{how}_{mf.path.stem}.db"
+            case(f"process: {how} {mf.what} ({mf.path.name})", process_cmd([src], out, db)[3:],
+                 [mf.path.name, mf.rebuild] if how == "truncated" or not mf.optional else [],
+                 env={"POLCLAIMS_MODELS_DIR": str(copy)})
+            if db.exists() or out.exists():
+                cases[-1]["ok"] = False
+                cases[-1]["message"] += " (but it wrote files)"
     return {"cases": len(cases), "passed": sum(c["ok"] for c in cases), "details": cases,
             "ok": all(c["ok"] for c in cases)}
+
+
+def damaged_models_copy(folder: Path, target: Path, how: str = "truncated") -> Path:
+    """A copy of models/ in `folder` (symbolic links to the real files) where `target` is cut to
+    half its size ("truncated") or left out ("missing"); the real models/ is never touched."""
+    from pipeline.config import models_dir
+
+    root = models_dir()
+    rel = target.resolve().relative_to(root.resolve())
+    for src in root.rglob("*"):
+        if src.is_dir():
+            continue
+        dst = folder / src.relative_to(root)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.relative_to(root) == rel:
+            if how == "truncated":
+                dst.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
+        elif not dst.exists():
+            dst.symlink_to(src.resolve())
+    return folder
 
 
 # ---------------------------------------------------------------- fuzzing
@@ -594,7 +628,9 @@ def table(result: dict[str, Any]) -> str:
     if "damaged" in result:
         r = result["damaged"]
         rows.append(f"| damaged files | {r['cases']} cases: truncated, corrupt and foreign stores (query and "
-                    f"process), missing, truncated and other-version models | {r['passed']} of {r['cases']} "
+                    f"process), missing, truncated and other-version claim and topic models, each model file of the "
+                    f"language pipelines cut in half (Kazakh Stanza files, tag corrector, Russian adapter, "
+                    f"language identifier) | {r['passed']} of {r['cases']} "
                     f"refused with the file named and the fix, non-zero status, nothing written |")
     if "disk_full" in result:
         r = result["disk_full"]

@@ -373,7 +373,13 @@ def train_ru_adapter(
 
 
 def main() -> None:  # console-script entry point
-    app()
+    from pipeline.nlp.model_files import ModelFileError
+
+    try:
+        app()
+    except ModelFileError as exc:  # any command whose language pipeline found a damaged model file
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

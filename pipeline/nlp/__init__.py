@@ -31,6 +31,11 @@ def get_pipeline(lang: str):
     t0 = time.perf_counter()
     try:
         return _load_pipeline(lang)
+    except Exception:
+        from pipeline.nlp.model_files import check_language
+
+        check_language(lang)  # a damaged model file: say which, and how to rebuild it
+        raise
     finally:
         LOAD_SECONDS[lang] = time.perf_counter() - t0
 
