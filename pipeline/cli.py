@@ -333,11 +333,12 @@ from .cli_serve import serve  # noqa: E402
 
 app.command("serve")(serve)
 
-from .threads.cli import evaluate_threads_command, threads_command, track_command  # noqa: E402
+from .threads.cli import evaluate_threads_command, threads_command, track_command, train_threads_command  # noqa: E402
 
 app.command("track")(track_command)
 app.command("threads")(threads_command)
 evaluate_app.command("threads")(evaluate_threads_command)
+train_app.command("threads")(train_threads_command)
 
 
 @train_app.command("kk")

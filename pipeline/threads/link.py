@@ -122,6 +122,12 @@ class _Prepared:
     amounts: dict[str, set[str]]
     index: set[str] = field(default_factory=set)
     individual: bool = False
+    groups: frozenset = frozenset()        # related-verbs groups of the lemma
+    names: set[str] = field(default_factory=set)   # stems of capitalised words past the first
+    actor: set[str] = field(default_factory=set)
+    numbered: bool = False                 # a numbered clause ("1. Утвердить …", "2. … бекітілсін")
+    light: bool = False                    # no lemma, or a light verb ("болу", "быть")
+    twin: int | None = None                # index of the kk↔ru twin among the prepared claims
 
 
 def prepare(claims: Sequence[ThreadClaim]) -> tuple[list[_Prepared], dict[str, dict[str, float]]]:
@@ -136,19 +142,46 @@ def prepare(claims: Sequence[ThreadClaim]) -> tuple[list[_Prepared], dict[str, d
         sent = stems(c.sentence, c.lang) | obj
         years, amounts = _numbers(c)
         keys = set() if self_referring(c.target, c.lang) else lemma_keys(c.predicate_lemma, c.lang)
+        lemma = (c.predicate_lemma or "").casefold()
+        lc = lang_config(c.lang)
         prepared.append(_Prepared(c, units[c.claim_id], keys, obj, sent, years, amounts,
-                                  individual=c.type == "decision" and individual_act(c.predicate_lemma, c.lang)))
-        df[c.lang].update(sent)
+                                  individual=c.type == "decision" and individual_act(c.predicate_lemma, c.lang),
+                                  groups=lc["groups"].get(lemma, frozenset()), names=name_stems(c.sentence, c.lang),
+                                  actor=stems(c.actor, c.lang), numbered=bool(_numbered().match(c.sentence or "")),
+                                  light=not lemma or lemma in lc["light"]))
+        df[c.lang].update(sent | prepared[-1].names | prepared[-1].actor)
     idf = {}
     for lang, counts in df.items():
         n = sum(1 for p in prepared if p.claim.lang == lang)
         idf[lang] = {w: math.log((n + 1) / (k + 0.5)) for w, k in counts.items()}
         idf[lang][UNIQUE] = math.log((n + 1) / 1.5)   # the weight of a word only one claim holds
+    at = {p.claim.claim_id: i for i, p in enumerate(prepared)}
+    for p in prepared:
+        p.twin = at.get(p.claim.aligned_to) if p.claim.aligned_to else None
     rare = int(settings()["blocking"].get("rare_sentence_words", 3))
     for p in prepared:  # words that propose pairs: the target's, and the sentence's rarest few
         counts = df[p.claim.lang]
         p.index = p.obj | set(sorted(p.sent - p.obj, key=lambda w: (counts[w], w))[:rare])
     return prepared, idf
+
+
+@lru_cache(maxsize=1)
+def _numbered() -> re.Pattern:
+    return re.compile(settings().get("features", {}).get("numbered_clause", r"^\s*\d{1,2}[.)]\s"))
+
+
+def name_stems(text: str | None, lang: str) -> set[str]:
+    """Stems of the capitalised words of `text` after its first word ("Павлодарской", "Аккольского",
+    "Өрсариевке"): the places, bodies and people that tell two template decrees apart."""
+    if not text:
+        return set()
+    lc = lang_config(lang)
+    out = set()
+    for k, m in enumerate(WORD.finditer(text)):
+        w = m.group()
+        if k and w[0].isupper() and len(w) >= lc["min"] and w.casefold() not in lc["stop"]:
+            out.add(w.casefold()[:lc["stem"]])
+    return out
 
 
 def _units(claims: Sequence[ThreadClaim]) -> dict[str, int]:
@@ -210,9 +243,10 @@ def score(f: dict[str, float]) -> float:
             + s["w_numbers"] * f["numbers"] - s["w_conflict"] * f["conflict"])
 
 
-def compatible(a: _Prepared, b: _Prepared) -> bool:
+def compatible(a: _Prepared, b: _Prepared, need_keys: bool = True) -> bool:
     """Hard rules before any score: two units, two statements, one language, one polarity, one
-    topic (where both are known), a related action, not two individual acts."""
+    topic (where both are known), not two individual acts, and (for the rule score, `need_keys`)
+    a related action; the learned linker weighs the action itself."""
     ca, cb = a.claim, b.claim
     if a.unit == b.unit or ca.statement_id == cb.statement_id or ca.lang != cb.lang:
         return False
@@ -224,7 +258,7 @@ def compatible(a: _Prepared, b: _Prepared) -> bool:
         return False
     if a.individual and b.individual:  # two appointments (awards, dismissals) are two events
         return False
-    return bool(a.keys & b.keys)
+    return bool(a.keys & b.keys) or not need_keys
 
 
 def linked(f: dict[str, float]) -> bool:
@@ -236,15 +270,45 @@ def linked(f: dict[str, float]) -> bool:
     return score(f) >= s["threshold"]
 
 
-def candidate_pairs(prepared: Sequence[_Prepared]) -> Iterable[tuple[int, int]]:
+def candidate_pairs(prepared: Sequence[_Prepared], text: bool = False) -> Iterable[tuple[int, int]]:
     """Pairs of claims (indexes) sharing a lemma key and a rare word, year or amount: the only ones
-    scored. A word held by more than `blocking.max_postings` claims of a block proposes nothing."""
+    scored. A word held by more than `blocking.max_postings` claims of a block proposes nothing.
+    With `text` (the learned linker), also pairs sharing rare words whatever their verbs."""
     cap = int(settings()["blocking"]["max_postings"])
     blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, p in enumerate(prepared):
         for k in p.keys:
             blocks[(p.claim.lang, k)].append(i)
     seen: set[tuple[int, int]] = set()
+    yield from _lemma_pairs(prepared, blocks, cap, seen)
+    if text:
+        yield from _text_pairs(prepared, seen)
+
+
+def _text_pairs(prepared: Sequence[_Prepared], seen: set[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+    """The second channel of the learned linker: claims of one language sharing at least
+    `blocking.text_min_shared` rare words (each held by at most `blocking.text_max_postings`
+    claims), whatever their verbs ("қаралуы тиіс" / "қарастырылуы тиіс" of one rule)."""
+    b = settings()["blocking"]
+    cap, need = int(b.get("text_max_postings", 30)), int(b.get("text_min_shared", 2))
+    postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, p in enumerate(prepared):
+        for w in p.index:
+            postings[(p.claim.lang, w)].append(i)
+    counts: Counter = Counter()
+    for ids in postings.values():
+        if 2 <= len(ids) <= cap:
+            for x in range(len(ids)):
+                i = ids[x]
+                for j in ids[x + 1:]:
+                    counts[(i, j) if i < j else (j, i)] += 1
+    for key, n in sorted(counts.items()):
+        if n >= need and key not in seen:
+            seen.add(key)
+            yield key
+
+
+def _lemma_pairs(prepared, blocks, cap, seen) -> Iterable[tuple[int, int]]:
     for members in blocks.values():
         if len(members) < 2:
             continue
@@ -278,27 +342,56 @@ class Link:
     features: dict[str, float]
 
 
-def link(claims: Sequence[ThreadClaim], progress=None) -> tuple[list[list[str]], list[Link]]:
+def link(claims: Sequence[ThreadClaim], progress=None, model="default") -> tuple[list[list[str]], list[Link]]:
     """Group claims into threads. Returns (threads as lists of claim ids, the accepted pair links).
 
-    Only groups holding claims of at least `blocking.min_statements` statements are threads."""
+    `model`: the learned pair classifier (`pipeline.threads.model.LinkModel`; "default" loads the
+    one `[model] path` of configs/threads/link.toml names, when it is there) or None for the rule
+    score of `[score]`. Only groups holding claims of at least `blocking.min_statements`
+    statements are threads."""
+    if isinstance(model, str):
+        from .model import default_model
+
+        model = default_model()
     prepared, idf = prepare(claims)
+    if model is None:
+        scored = []
+        for i, j in candidate_pairs(prepared):
+            a, b = prepared[i], prepared[j]
+            if not compatible(a, b):
+                continue
+            f = pair_features(a, b, idf[a.claim.lang])
+            if linked(f):
+                scored.append((i, j, score(f), f))
+                if progress:
+                    progress()
+        merge_mean = float(settings()["cluster"]["merge_mean"])
+    else:
+        from .model import candidate_matrix
+
+        pairs, X = candidate_matrix(prepared, idf)
+        probs = model.predict_proba(X)[:, 1] if len(pairs) else []
+        scored = []
+        for (i, j), pr, x in zip(pairs, probs, X):
+            if pr >= model.threshold:
+                scored.append((i, j, float(pr), dict(zip(model.features, map(float, x)))))
+                if progress:
+                    progress()
+        merge_mean = model.merge_mean
+    return group(prepared, scored, merge_mean)
+
+
+def group(prepared: Sequence[_Prepared], scored: Iterable[tuple[int, int, float, dict]],
+          merge_mean: float) -> tuple[list[list[str]], list[Link]]:
+    """Threads from the accepted, scored pairs (indexes into `prepared`) by average linkage."""
     links: list[Link] = []
     unit_edges: dict[tuple[int, int], float] = {}
-    for i, j in candidate_pairs(prepared):
+    for i, j, sc, f in scored:
         a, b = prepared[i], prepared[j]
-        if not compatible(a, b):
-            continue
-        f = pair_features(a, b, idf[a.claim.lang])
-        if not linked(f):
-            continue
-        sc = score(f)
         links.append(Link(a.claim.claim_id, b.claim.claim_id, round(sc, 4), f))
         key = (min(a.unit, b.unit), max(a.unit, b.unit))
         unit_edges[key] = max(unit_edges.get(key, 0.0), sc)
-        if progress:
-            progress()
-    groups = _average_linkage(unit_edges, float(settings()["cluster"]["merge_mean"]))
+    groups = _average_linkage(unit_edges, merge_mean)
     by_unit: dict[int, list[_Prepared]] = defaultdict(list)
     for p in prepared:
         by_unit[p.unit].append(p)

@@ -355,6 +355,11 @@ def render_cell(row, value, column, table, database, datasette):
         items = _json(value)
         if isinstance(items, list):
             return _list_text(items, column)
+    if table == "threads" and column == "evidence" and isinstance(value, str):
+        items = _json(value)
+        if isinstance(items, list):  # the rules and dates; the thread's page has the sentences
+            return "; ".join(f"{e.get('rule')} {e.get('date') or 'undated'}" + (" (inferred)" if e.get("date_inferred") else "")
+                             for e in items if isinstance(e, dict))
     if table == "claims" and column == "sentence" and isinstance(value, str):
         start, ps, pe = _get(row, "char_start"), _get(row, "predicate_start"), _get(row, "predicate_end")
         if isinstance(start, int) and isinstance(ps, int) and isinstance(pe, int):
