@@ -385,3 +385,32 @@ def test_heldout_protocol_fits_without_the_scored_sources(monkeypatch):
     assert {"s3", "s4"} in fitted_on
     assert all(len(f) == 3 for f in fitted_on if f != {"s3", "s4"})
     assert len(held["threads_ab"]) == len(pairs)
+
+
+# -- the README's example threads: generated, and up to date ------------------------------------
+def test_readme_example_is_replaced_between_its_markers(tmp_path):
+    from pipeline.threads.readme import END, START, replace
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{START}\nold\n{END}\nrest\n", encoding="utf-8")
+    replace(readme, f"{START}\nnew\n{END}")
+    assert readme.read_text(encoding="utf-8") == f"intro\n{START}\nnew\n{END}\nrest\n"
+    readme.write_text("no markers\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="markers"):
+        replace(readme, "x")
+
+
+def test_readme_example_threads_are_what_the_command_writes(tmp_path):
+    from pathlib import Path
+
+    from pipeline.config import shared_data_dir
+    from pipeline.threads.readme import END, START, example
+
+    if not (shared_data_dir() / "parallel_kk_ru").exists():
+        pytest.skip("../shared/data is absent: the example threads come from the claims corpus's texts")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split(START, 1)[1].split(END, 1)[0]
+    db = Path("build/gold_claims.db")  # the name the README prints
+    made = example(tmp_path / db.name).replace(str(tmp_path / db.name), str(db))
+    assert START + shown + END == made, "README threads example is stale: run `make readme-threads`"
+    assert ",kk," in shown and ",ru," in shown and '"status"' in shown and '"evidence"' in shown

@@ -251,6 +251,8 @@ def evaluate(pairs_path: Path, dates_path: Path | None = None, records: Sequence
                            for r in rounds}
         out["protocol"] = held
         out["rules"] = rules
+        out["rules_by_round"] = {f"round_{r}": score_pairs([p for p in known_pairs if p.get("round", 1) == r], thread_of)
+                                 for r in rounds}
     else:
         out["linking"] = rules
         out["by_round"] = {f"round_{r}": score_pairs([p for p in known_pairs if p.get("round", 1) == r], thread_of)

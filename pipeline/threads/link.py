@@ -369,7 +369,7 @@ def link(claims: Sequence[ThreadClaim], progress=None, model="default") -> tuple
     else:
         from .model import candidate_matrix
 
-        pairs, X = candidate_matrix(prepared, idf)
+        pairs, X = candidate_matrix(prepared, idf, model.features)
         probs = model.predict_proba(X)[:, 1] if len(pairs) else []
         scored = []
         for (i, j), pr, x in zip(pairs, probs, X):

@@ -51,10 +51,12 @@ def example(db: Path, shown: int = 3) -> str:
                                 STATUS_ORDER.get(t["status"], 9), -t["n_statements"], t["thread_id"]))
     picked = threads[:shown]
     out = [START, "",
-           f"A thread from real statements: the claims corpus's {made['claims']:,} gold claims of {made['statements']:,} "
-           "texts in a store, linked by `track` "
+           f"Threads from real statements: the claims corpus's {made['claims']:,} gold claims of {made['statements']:,} "
+           "texts put in a store and linked by `track` with the shipped linker "
            f"({result.threads} threads, {sum(1 for t in read_threads(db) if t['langs'] == 'kk,ru')} of them in both "
-           "languages; the statuses below are the rules' reading of those texts):", "",
+           "languages). Shown: the first bilingual threads, those that start with a commitment first; status and "
+           "evidence as the status rules read them (the corpus's texts are fragments, so most dates are datelines, "
+           "marked inferred). Written by `make readme-threads`:", "",
            "```",
            f"$ python -m pipeline.threads.evaluate store {db}",
            f"$ polclaims track --db {db}"]

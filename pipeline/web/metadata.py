@@ -122,6 +122,8 @@ MODELS = (
      "the project's topic labels (data/topics) over apertium-kaz-rus (GPL-3.0) and KazNERD (CC BY 4.0) texts"),
     ("models/claims", "Learned claim extractor (logistic regression over parse candidates)",
      "the project's claims corpus (data/claims) over texts of ../shared/data sources"),
+    ("models/threads", "Promise-thread pair classifier (logistic regression over claim-pair features)",
+     "the project's thread gold pairs (data/threads) over the claims corpus"),
 )
 
 # Facets of the claims page (the plugin's "claim" facet: all counted in one query): claim
