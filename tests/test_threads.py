@@ -414,3 +414,15 @@ def test_readme_example_threads_are_what_the_command_writes(tmp_path):
     made = example(tmp_path / db.name).replace(str(tmp_path / db.name), str(db))
     assert START + shown + END == made, "README threads example is stale: run `make readme-threads`"
     assert ",kk," in shown and ",ru," in shown and '"status"' in shown and '"evidence"' in shown
+
+
+def test_settings_are_chosen_on_the_training_pairs_inner_folds():
+    from pipeline.threads.model import candidates, new_model, select_and_fit
+
+    X, y, groups = _pair_data()
+    settings = candidates()
+    assert len(settings) >= 2
+    chosen = select_and_fit(X, y, groups)
+    scores = [new_model(f, c).fit(X, y, groups).inner_score_ for f, c in settings]
+    assert chosen.inner_score_ == max(scores)
+    assert (tuple(chosen.features), chosen.C) == settings[scores.index(max(scores))]

@@ -196,7 +196,7 @@ def heldout_learned(claims: Sequence[ThreadClaim], pairs: Sequence[dict]) -> dic
     import numpy as np
 
     from .link import group, prepare
-    from .model import candidate_matrix, fit_gold, gold_matrix
+    from .model import FEATURES, candidate_matrix, fit_gold, gold_matrix
 
     prepared, idf = prepare(claims)
     cand, Xc = candidate_matrix(prepared, idf)
@@ -205,7 +205,7 @@ def heldout_learned(claims: Sequence[ThreadClaim], pairs: Sequence[dict]) -> dic
     for k, g in enumerate(gold["groups"]):
         by_set[g].append(k)
     ab: list[tuple[Any, Any]] = [(None, None)] * len(pairs)
-    thresholds, skipped = [], []
+    thresholds, skipped, chosen = [], [], Counter()
     for sources, test in sorted(by_set.items(), key=lambda kv: sorted(kv[0])):
         name = "+".join(sorted(sources))
         train = [k for k, g in enumerate(gold["groups"]) if not (g & sources)]
@@ -214,6 +214,7 @@ def heldout_learned(claims: Sequence[ThreadClaim], pairs: Sequence[dict]) -> dic
             continue
         m = fit_gold(gold, np.asarray(train))
         thresholds.append(m.threshold)
+        chosen[f"{'all features' if tuple(m.features) == FEATURES else 'configured features'}, C={m.C}"] += 1
         probs = m.predict_proba(Xc)[:, 1] if len(cand) else []
         threads, _ = group(prepared, [(i, j, float(pr), {}) for (i, j), pr in zip(cand, probs) if pr >= m.threshold],
                            m.merge_mean)
@@ -222,6 +223,7 @@ def heldout_learned(claims: Sequence[ThreadClaim], pairs: Sequence[dict]) -> dic
             ab[k] = (thread_of.get(_key(pairs[k]["a"])), thread_of.get(_key(pairs[k]["b"])))
     q = np.quantile(thresholds, [0, 0.5, 1]).round(3).tolist() if thresholds else None
     return {"threads_ab": ab, "folds": len(by_set), "folds_without_training_links": skipped,
+            "settings_chosen": dict(chosen.most_common()),
             "threshold_min_median_max": q, "candidate_pairs": len(cand)}
 
 
