@@ -8,7 +8,7 @@ JEMALLOC := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /u
 SAMPLE := data/samples/decentralization-statement.txt
 SHARED ?= ../shared/data
 
-.PHONY: install run serve browser test bench bench-serve bench-memory reliability train-kk train-ru-adapter train-topics train-claims stats-claims eval-nlp eval-claims eval-topics eval-threads clean
+.PHONY: install run serve browser test bench bench-serve bench-memory reliability train-kk train-ru-adapter train-topics train-claims stats-claims eval-nlp eval-claims eval-topics eval-threads train-threads readme-threads clean
 
 install: $(STAMP)
 
@@ -116,6 +116,16 @@ eval-claims: install
 # Promise threads: pairwise linking and dateline scores on data/threads (-> data/threads/scores.json).
 eval-threads: install
 	$(BIN)/polclaims evaluate threads --out data/threads/scores.json
+
+# The promise-thread pair classifier (models/threads: linker.pkl and its card) from the gold pairs of
+# data/threads, with the held-out scores of `polclaims evaluate threads` (about 2 minutes on 2 cores).
+train-threads: install
+	$(BIN)/polclaims train threads --out models/threads
+
+# The README's example threads: the gold claims in a store, `track`, the bilingual threads printed
+# by `query --thread` and `threads` (written between the threads-example markers of README.md).
+readme-threads: install
+	$(BIN)/python -m pipeline.cli.readme_threads --db build/gold_claims.db --readme README.md
 
 clean:
 	rm -rf $(VENV) build out

@@ -15,7 +15,8 @@ from pipeline.store.query import query_claims
 from pipeline.io.records import Claim, Statement
 from pipeline.store.database import ClaimStore
 from pipeline.threads.dates import dateline, deadline, find_dates
-from pipeline.threads.link import ThreadClaim, link
+from pipeline.threads.cluster import link
+from pipeline.threads.link import ThreadClaim
 from pipeline.threads.status import Member, order_and_roles, thread_status
 from pipeline.threads.track import read_threads, track
 
@@ -267,11 +268,162 @@ def test_evaluate_scores_gold_pairs_by_source_and_round(tmp_path):
         pair("p2", "s1:1", "s2:2", True, 2),      # not linked, same: fn
         pair("p3", "s2:1", "s2:2", False, 2),     # not linked, not same: tn
     ]) + "\n", encoding="utf-8")
-    scores = evaluate(path, None, records=records)
+    scores = evaluate(path, None, records=records, linker="rules")
     lk = scores["linking"]
     assert (lk["tp"], lk["fp"], lk["fn"], lk["precision"], lk["recall"]) == (1, 0, 1, 1.0, 0.5)
     assert lk["by_source"]["s1"]["pairs"] == 2 and lk["by_source"]["s2"]["pairs"] == 3
     assert scores["by_round"]["round_2"]["recall"] == 0.0 and scores["by_round"]["round_1"]["f1"] == 1.0
     path.write_text('{"pair_id": "broken"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="pairs.jsonl:1"):
-        evaluate(path, None, records=records)
+        evaluate(path, None, records=records, linker="rules")
+
+
+# -- the learned linker -------------------------------------------------------------------------
+def test_source_folds_never_train_on_a_scored_source():
+    from pipeline.threads.model import grouped_splits
+
+    groups = [frozenset(g.split("+")) for g in ["a", "a", "b", "a+b", "c", "c+d", "d", "e", "e+a", "f"]]
+    seen_test = set()
+    for train, test in grouped_splits(groups, 3):
+        test_sources = set().union(*(groups[i] for i in test))
+        assert not any(groups[i] & test_sources for i in train)   # no training pair touches a scored source
+        seen_test |= set(test.tolist())
+    assert seen_test  # and something is scored
+
+
+def test_threshold_is_the_best_f1_cut_and_precision_breaks_ties():
+    import numpy as np
+
+    from pipeline.threads.model import choose_threshold
+
+    probs = np.array([0.1, 0.2, 0.4, 0.6, 0.8, 0.9])
+    y = np.array([0, 0, 0, 1, 1, 1])
+    assert choose_threshold(probs, y) == 0.6
+    y2 = np.array([0, 0, 1, 0, 1, 1])  # cut 0.4 (P 0.75 R 1) beats 0.8 (P 1 R 0.67)
+    assert choose_threshold(probs, y2) == 0.4
+    assert choose_threshold(probs, y2, slack=0.1) == 0.8  # within 0.1 of the best: the higher cut
+
+
+def _pair_data(n_sources=6, seed=0):
+    import numpy as np
+
+    from pipeline.threads.model import FEATURES
+
+    rng = np.random.default_rng(seed)
+    X, y, groups = [], [], []
+    for s in range(n_sources):
+        for k in range(40):
+            same = k % 5 == 0
+            x = rng.random(len(FEATURES)) * 0.3
+            x[FEATURES.index("sentence")] = rng.uniform(0.5, 1.0) if same else rng.uniform(0.0, 0.6)
+            x[FEATURES.index("target")] = rng.uniform(0.6, 1.0) if same else rng.uniform(0.0, 0.7)
+            X.append(x)
+            y.append(int(same))
+            groups.append(frozenset({f"s{s}"}))
+    return np.array(X), np.array(y), groups
+
+
+def test_link_model_is_a_picklable_estimator_with_a_threshold_from_its_training_folds():
+    import pickle
+
+    import numpy as np
+
+    from pipeline.threads.model import LinkModel
+
+    X, y, groups = _pair_data()
+    m = LinkModel().fit(X, y, groups)
+    assert 0 < m.threshold < 1 and m.inner_pairs_ > 0 and m.merge_mean == pytest.approx(0.7 * m.threshold)
+    p = m.predict_proba(X)
+    assert p.shape == (len(y), 2) and np.allclose(p.sum(axis=1), 1)
+    assert ((m.predict(X) == y).mean()) > 0.9
+    again = pickle.loads(pickle.dumps(m))
+    assert np.array_equal(again.predict(X), m.predict(X)) and again.threshold == m.threshold
+    assert m.weights()["sentence"] > 0
+
+
+def test_shipped_linker_links_one_commitment_and_keeps_others_apart():
+    from pipeline.threads.model import default_model
+
+    m = default_model()
+    if m is None:
+        pytest.skip("no models/threads/linker.pkl: build it with `make train-threads`")
+    threads, links = link(SCHOOLS, model=m)
+    assert threads == [["a#0", "b#0", "c#0"]]
+    assert links and all(lk.score >= m.threshold for lk in links)
+    # the rule score alone gives the same threads here
+    assert link(SCHOOLS, model=None)[0] == threads
+
+
+def test_heldout_protocol_fits_without_the_scored_sources(monkeypatch):
+    from pipeline.evaluation import threads as ev
+    from pipeline.threads import model as M
+
+    def rec(item, source, text, lemma, target):
+        return {"item_id": item, "pair_id": None, "lang": "ru", "text": text, "topic": "education", "source": source,
+                "claims": [{"type": "commitment", "predicate": lemma, "predicate_lemma": lemma, "target": target,
+                            "topic": "education", "quantities": []}]}
+
+    records = [rec(f"{src}:{k}", src, s.sentence, s.predicate_lemma, s.target)
+               for src in ("s1", "s2", "s3", "s4") for k, s in enumerate(SCHOOLS[:4])]
+    pairs = []
+    for src in ("s1", "s2", "s3", "s4"):
+        for a, b, same in ((0, 1, True), (0, 3, False), (1, 3, False), (2, 3, False)):
+            pairs.append({"pair_id": f"{src}-{a}{b}", "source": src, "a": {"item_id": f"{src}:{a}", "claim": 0},
+                          "b": {"item_id": f"{src}:{b}", "claim": 0}, "same": same})
+    pairs.append({"pair_id": "x", "source": "s1+s2", "a": {"item_id": "s1:0", "claim": 0},
+                  "b": {"item_id": "s2:1", "claim": 0}, "same": True})
+    fitted_on = []
+    real = M.fit_gold
+
+    def spy(gold, rows=None):
+        fitted_on.append({s for r in rows for s in gold["groups"][r]})
+        return real(gold, rows)
+
+    monkeypatch.setattr(M, "fit_gold", spy)
+    held = ev.heldout_learned(ev.gold_claims(records), pairs)
+    assert held["folds"] == 5 and len(fitted_on) == 5
+    # the fold scoring s1+s2 trained on s3 and s4 only; each single-source fold never saw its source
+    assert {"s3", "s4"} in fitted_on
+    assert all(len(f) == 3 for f in fitted_on if f != {"s3", "s4"})
+    assert len(held["threads_ab"]) == len(pairs)
+
+
+# -- the README's example threads: generated, and up to date ------------------------------------
+def test_readme_example_is_replaced_between_its_markers(tmp_path):
+    from pipeline.cli.readme_threads import END, START, replace
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{START}\nold\n{END}\nrest\n", encoding="utf-8")
+    replace(readme, f"{START}\nnew\n{END}")
+    assert readme.read_text(encoding="utf-8") == f"intro\n{START}\nnew\n{END}\nrest\n"
+    readme.write_text("no markers\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="markers"):
+        replace(readme, "x")
+
+
+def test_readme_example_threads_are_what_the_command_writes(tmp_path):
+    from pathlib import Path
+
+    from pipeline.config import shared_data_dir
+    from pipeline.cli.readme_threads import END, START, example
+
+    if not (shared_data_dir() / "parallel_kk_ru").exists():
+        pytest.skip("../shared/data is absent: the example threads come from the claims corpus's texts")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split(START, 1)[1].split(END, 1)[0]
+    db = Path("build/gold_claims.db")  # the name the README prints
+    made = example(tmp_path / db.name).replace(str(tmp_path / db.name), str(db))
+    assert START + shown + END == made, "README threads example is stale: run `make readme-threads`"
+    assert ",kk," in shown and ",ru," in shown and '"status"' in shown and '"evidence"' in shown
+
+
+def test_settings_are_chosen_on_the_training_pairs_inner_folds():
+    from pipeline.threads.model import candidates, new_model, select_and_fit
+
+    X, y, groups = _pair_data()
+    settings = candidates()
+    assert len(settings) >= 2
+    chosen = select_and_fit(X, y, groups)
+    scores = [new_model(f, c).fit(X, y, groups).inner_score_ for f, c in settings]
+    assert chosen.inner_score_ == max(scores)
+    assert (tuple(chosen.features), chosen.C) == settings[scores.index(max(scores))]

@@ -481,3 +481,162 @@ def test_in_the_browser_facet_search_claim_page(server, browser, db):
     bars = browser.find_elements(By.CSS_SELECTOR, "svg.pc-chart rect.pc-bar")
     assert len(bars) == 3 and all(b.size["height"] > 0 for b in bars)
     browser.save_screenshot(str(shots / "5-chart.png"))
+
+
+# -- promise threads: the threads list and a thread's page ----------------------------------------
+# One promise on three dates: announced in Kazakh and Russian (a parallel pair, 2015), repeated
+# on a page dated only by its dateline (2016), acted on by a decision (2017); and an unrelated
+# promise (never in the thread).
+THREAD_STATEMENTS = [
+    ("kk-2015", "2015-08-29", "kk", "2018 жылға дейін Шымкентте 100 жаңа мектеп салынады.", "commitment",
+     "салынады", "салу", "Шымкентте 100 жаңа мектеп", "p2015", "ru-2015#0"),
+    ("ru-2015", "2015-08-29", "ru", "До 2018 года в Шымкенте будет построено 100 новых школ.", "commitment",
+     "будет построено", "построить", "100 новых школ в Шымкенте", "p2015", "kk-2015#0"),
+    ("ru-2016", None, "ru", "12 мая 2016 года. Аким напомнил, что в Шымкенте построят 100 новых школ до 2018 года.",
+     "commitment", "построят", "построить", "100 новых школ в Шымкенте", None, None),
+    ("ru-2017", "2017-02-01", "ru", "На 100 новых школ в Шымкенте до 2018 года выделено 40 млрд тенге.",
+     "decision", "выделено", "выделить", "100 новых школ в Шымкенте", None, None),
+    ("ru-air", "2017-03-01", "ru", "В Туркестане будет построен новый аэропорт.", "commitment",
+     "будет построен", "построить", "новый аэропорт в Туркестане", None, None),
+]
+
+
+@pytest.fixture(scope="module")
+def thread_db(tmp_path_factory):
+    from pipeline.threads.track import track
+
+    path = tmp_path_factory.mktemp("web-threads") / "threads.db"
+    with ClaimStore(path) as store:
+        for sid, date, lang, text, type_, pred, lemma, target, par, twin in THREAD_STATEMENTS:
+            p = text.index(pred)
+            s = text.index("Аким") if sid == "ru-2016" else 0  # the dateline is not the claim's sentence
+            q = [{"text": "100", "value": 100, "unit": "мектеп" if lang == "kk" else "школа"}] if "100" in text else []
+            claim = Claim(sid, lang, text[s:], s, len(text), type_, pred, p, p + len(pred), lemma, target=target,
+                          tense="future", topic="education", quantities=q, claim_id=f"{sid}#0")
+            store.save(StatementResult(Statement(sid, text, date=date, source="test.kz", parallel_id=par,
+                                                 title=f"Statement {sid}"), [], [claim]))
+        with store.transaction() as conn:
+            conn.executemany("UPDATE claims SET aligned_to = ? WHERE claim_id = ?",
+                             [(twin, f"{row[0]}#0") for row in THREAD_STATEMENTS for twin in [row[9]] if twin])
+    track(path, model=None)  # the rule score: the page is under test here, not the learned linker
+    return path
+
+
+@pytest.fixture(scope="module")
+def thread_app(thread_db):
+    loop = asyncio.new_event_loop()
+    ds = make_datasette(thread_db)
+    yield lambda url: loop.run_until_complete(ds.client.get(url))
+    loop.close()
+
+
+def _the_thread(thread_db) -> dict:
+    from pipeline.threads.track import read_threads
+
+    (t,) = read_threads(thread_db)
+    return t
+
+
+def test_threads_list_filters_by_status_and_topic(thread_app, thread_db):
+    t = _the_thread(thread_db)
+    assert t["status"] == "acted on" and t["n_statements"] == 3
+    rows = thread_app("/polclaims/threads.json?_shape=array&status=acted+on&topic=education").json()
+    assert [r["thread_id"] for r in rows] == [t["thread_id"]]
+    assert thread_app("/polclaims/threads.json?_shape=array&status=overdue").json() == []
+    page = thread_app("/polclaims/threads?topic=education").text
+    assert 'id="facet-status"' in page and 'id="facet-topic"' in page
+    assert 'href="/polclaims/threads">Promise threads</a>' in thread_app("/").text
+
+
+def test_thread_page_shows_the_timeline_status_and_evidence(thread_app, thread_db):
+    t = _the_thread(thread_db)
+    page = thread_app(f"/polclaims/threads/{t['thread_id']}").text
+    assert 'id="pc-thread-status"' in page and "acted on" in page
+    steps = re.findall(r'<li class="pc-step pc-role-(\w+)" data-position="(\d+)">\s*<span class="pc-when">([^<]*)', page)
+    assert [(role, when.strip()) for role, _, when in steps] == [
+        ("announced", "2015-08-29"), ("reaffirmed", "2016-05-12"), ("decided", "2017-02-01")]
+    # the 2016 date came from the dateline: marked inferred, on that step only
+    inferred = re.findall(r'data-position="(\d+)">\s*<span class="pc-when">[^<]*<span class="pc-inferred"', page)
+    assert inferred == [steps[1][1]]
+    # the kk-ru twins share the first step, side by side
+    first = page.split('data-position="0"')[1].split("</li>")[0]
+    assert "pc-member-kk" in first and "pc-member-ru" in first
+    # evidence: the decision that followed, linked to its claim
+    evidence = page.split('id="pc-evidence"')[1].split("</ul>")[0]
+    assert "decision followed" in evidence and "/polclaims/claims/ru-2017~230" in evidence
+    assert "аэропорт" not in page
+
+
+def test_a_claim_of_a_thread_links_to_its_thread(thread_app, thread_db):
+    t = _the_thread(thread_db)
+    page = thread_app("/polclaims/claims/ru-2016~230").text
+    assert f'href="/polclaims/threads/{t["thread_id"]}"' in page and "reaffirmed" in page
+    assert "pc-thread-link" not in thread_app("/polclaims/claims/ru-air~230").text
+
+
+@pytest.fixture(scope="module")
+def thread_server(thread_db):
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli.app", "serve", "--db", str(thread_db), "--port", str(port)],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=dict(os.environ, PYTHONPATH=str(root)))
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            urllib.request.urlopen(base + "/-/versions.json", timeout=2).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                pytest.fail(f"polclaims serve did not start: {proc.stdout.read().decode(errors='replace')[-2000:]}")
+            time.sleep(0.3)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_in_the_browser_threads_list_to_thread_page(thread_server, browser, thread_db):
+    from pathlib import Path
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    shots = Path(__file__).resolve().parents[1] / "build" / "screenshots" / "web"
+    shots.mkdir(parents=True, exist_ok=True)
+    wait = WebDriverWait(browser, 30)
+    t = _the_thread(thread_db)
+
+    browser.get(thread_server + "/polclaims/threads")
+    browser.find_element(By.CSS_SELECTOR, '#facet-status a[href*="status=acted"]').click()
+    wait.until(EC.url_contains("status=acted"))
+    assert browser.find_element(By.CSS_SELECTOR, ".content h3").text.startswith("1 row")
+    browser.save_screenshot(str(shots / "6-threads.png"))
+
+    browser.find_element(By.CSS_SELECTOR, "td.col-thread_id a").click()
+    wait.until(EC.presence_of_element_located((By.ID, "pc-timeline")))
+    assert t["thread_id"] in browser.current_url
+    status = browser.find_element(By.ID, "pc-thread-status")
+    assert status.text == "acted on" and status.value_of_css_property("background-color") not in ("rgba(0, 0, 0, 0)", "transparent")
+    steps = browser.find_elements(By.CSS_SELECTOR, "#pc-timeline > li.pc-step")
+    assert [s.find_element(By.CSS_SELECTOR, ".pc-role").text.lower() for s in steps] == ["announced", "reaffirmed", "decided"]
+    assert "(inferred)" in steps[1].find_element(By.CSS_SELECTOR, ".pc-when").text
+    assert all(s.is_displayed() for s in steps)
+    browser.set_window_size(1280, 1600)
+    browser.save_screenshot(str(shots / "7-thread.png"))
+    browser.set_window_size(1280, 900)
+
+    # from a member claim's page back to its thread
+    steps[1].find_element(By.LINK_TEXT, "claim").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.pc-thread-link a")))
+    browser.find_element(By.CSS_SELECTOR, "p.pc-thread-link a").click()
+    wait.until(EC.presence_of_element_located((By.ID, "pc-timeline")))

@@ -329,11 +329,12 @@ from pipeline.cli.serve import serve  # noqa: E402
 
 app.command("serve")(serve)
 
-from pipeline.cli.threads import evaluate_threads_command, threads_command, track_command  # noqa: E402
+from pipeline.cli.threads import evaluate_threads_command, threads_command, track_command, train_threads_command  # noqa: E402
 
 app.command("track")(track_command)
 app.command("threads")(threads_command)
 evaluate_app.command("threads")(evaluate_threads_command)
+train_app.command("threads")(train_threads_command)
 
 
 @train_app.command("kk")

@@ -109,16 +109,20 @@ def evaluate_threads_command(
     dates: Path = typer.Option(Path("data/threads/dates_gold.jsonl"), "--dates", metavar="FILE", help="Gold dates of the dateline sample."),
     out: Optional[Path] = typer.Option(Path("data/threads/scores.json"), "--out", metavar="FILE", help="Where the scores go (JSON)."),
     format: str = typer.Option("table", "--format", "-f", metavar="FORMAT", help="table or json."),
+    linker: str = typer.Option("learned", "--linker", metavar="LINKER",
+                               help="learned (the pair classifier, held out by source) or rules (configs/threads/link.toml [score])."),
 ) -> None:
     """Score thread linking on the gold pairs (pairwise precision, recall, F1 and thread purity,
     per source and per language) and the dateline parser on the gold date sample.
 
     The claims of the whole claims corpus (data/claims, texts from ../shared/data) are linked as
-    `track` links a store; a gold pair counts as linked when both claims end in one thread."""
+    `track` links a store; a gold pair counts as linked when both claims end in one thread. With
+    the learned linker every pair is scored by a model (threshold included) fitted on the gold
+    pairs that touch none of its sources; the rules' scores are reported beside it."""
     from pipeline.evaluation.threads import evaluate
 
     try:
-        scores = evaluate(pairs, dates)
+        scores = evaluate(pairs, dates, linker=linker)
     except (FileNotFoundError, ValueError) as e:
         _fail(str(e))
     if out:
@@ -131,3 +135,33 @@ def evaluate_threads_command(
 
     for line in summary_lines(scores):
         typer.echo(line)
+
+
+def train_threads_command(
+    out: Path = typer.Option(Path("models/threads"), "--out", "-o", metavar="DIR", help="Model folder to write (linker.pkl, README.md)."),
+    pairs: Path = typer.Option(Path("data/threads/pairs.jsonl"), "--pairs", metavar="FILE", help="Gold claim pairs (same commitment or not)."),
+    format: str = typer.Option("table", "--format", "-f", metavar="FORMAT", help="table or json: the summary."),
+) -> None:
+    """Train the promise-thread pair classifier that `polclaims track` links claims with: a logistic
+    regression over pair features (action lemmas and their related verbs, target and sentence
+    words, numbers, names, actors, claim types, kk-ru twins), its link threshold chosen on
+    source-grouped folds of the training pairs. Also scores it held out by source and writes the
+    model card. Needs the claims corpus's texts (../shared/data).
+
+    Example:
+
+      polclaims train threads --out models/threads
+    """
+    from pipeline.evaluation.threads import train_and_score
+
+    try:
+        result = train_and_score(pairs, out)
+    except (FileNotFoundError, ValueError) as e:
+        _fail(str(e))
+    if format == "json":
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    h = result["heldout"]
+    typer.echo(f"{out / result['model']}: {result['bytes'] / 1024:.1f} KB, link threshold {result['threshold']}")
+    typer.echo(f"held out by source: P {h['precision']} R {h['recall']} F1 {h['f1']}, thread purity {result['purity']} "
+               f"(card: {out / 'README.md'})")

@@ -25,7 +25,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from pipeline.threads.link import ThreadClaim, link
+from pipeline.threads.cluster import link
+from pipeline.threads.link import ThreadClaim
 
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
@@ -101,15 +102,19 @@ def load_pairs(path: Path) -> list[dict]:
 MIN_POSITIVES = 5  # a source enters the macro average with at least this many gold links
 
 
-def score_pairs(pairs: Sequence[dict], thread_of: dict[str, int]) -> dict[str, Any]:
+def score_pairs(pairs: Sequence[dict], thread_of: dict[str, Any]) -> dict[str, Any]:
     """Pairwise P/R/F1 overall, per source, language and stratum, and thread purity."""
+    return score_predicted(pairs, [(thread_of.get(claim_key(p["a"]["item_id"], p["a"]["claim"])),
+                                    thread_of.get(claim_key(p["b"]["item_id"], p["b"]["claim"]))) for p in pairs])
+
+
+def score_predicted(pairs: Sequence[dict], threads_ab: Sequence[tuple[Any, Any]]) -> dict[str, Any]:
+    """As score_pairs, given each pair's two thread keys (None: in no thread)."""
     groups: dict[str, dict[str, Counter]] = {"source": defaultdict(Counter), "lang": defaultdict(Counter),
                                               "stratum": defaultdict(Counter)}
     total = Counter()
     judged: dict[int, list[bool]] = defaultdict(list)
-    for p in pairs:
-        ka, kb = claim_key(p["a"]["item_id"], p["a"]["claim"]), claim_key(p["b"]["item_id"], p["b"]["claim"])
-        ta, tb = thread_of.get(ka), thread_of.get(kb)
+    for p, (ta, tb) in zip(pairs, threads_ab):
         pred = ta is not None and ta == tb
         gold = bool(p["same"])
         cell = "tp" if pred and gold else "fp" if pred else "fn" if gold else "tn"
@@ -177,33 +182,122 @@ def score_dates(gold_path: Path) -> dict[str, Any]:
             "texts_missing": problems, "errors": errors}
 
 
-def evaluate(pairs_path: Path, dates_path: Path | None = None, records: Sequence[dict] | None = None) -> dict[str, Any]:
+def _key(side: dict) -> str:
+    return claim_key(side["item_id"], side["claim"])
+
+
+def heldout_learned(claims: Sequence[ThreadClaim], pairs: Sequence[dict]) -> dict[str, Any]:
+    """Every gold pair linked by a learned model fitted without any pair touching one of its sources.
+
+    The pairs of one set of sources (a site, or two sites) are scored together: a model
+    (``pipeline.threads.model``; its threshold chosen inside these training pairs, on
+    source-grouped inner folds) is fitted on the gold pairs that touch none of those sources, all
+    claims are linked with it, and each held-out pair gets its two claims' threads. Returns the
+    thread keys per pair and the thresholds the folds chose."""
+    import numpy as np
+
+    from pipeline.threads.cluster import group
+    from pipeline.threads.link import prepare
+    from pipeline.threads.model import FEATURES, candidate_matrix, fit_gold, gold_matrix
+
+    prepared, idf = prepare(claims)
+    cand, Xc = candidate_matrix(prepared, idf)
+    gold = gold_matrix(prepared, idf, pairs, _key)
+    by_set: dict[frozenset, list[int]] = defaultdict(list)
+    for k, g in enumerate(gold["groups"]):
+        by_set[g].append(k)
+    ab: list[tuple[Any, Any]] = [(None, None)] * len(pairs)
+    thresholds, skipped, chosen = [], [], Counter()
+    for sources, test in sorted(by_set.items(), key=lambda kv: sorted(kv[0])):
+        name = "+".join(sorted(sources))
+        train = [k for k, g in enumerate(gold["groups"]) if not (g & sources)]
+        if len(set(gold["y"][[k for k in train if gold["eligible"][k]]])) < 2:
+            skipped.append(name)   # nothing to learn from without these sources: nothing linked
+            continue
+        m = fit_gold(gold, np.asarray(train))
+        thresholds.append(m.threshold)
+        chosen[f"{'all features' if tuple(m.features) == FEATURES else 'configured features'}, C={m.C}"] += 1
+        probs = m.predict_proba(Xc)[:, 1] if len(cand) else []
+        threads, _ = group(prepared, [(i, j, float(pr), {}) for (i, j), pr in zip(cand, probs) if pr >= m.threshold],
+                           m.merge_mean)
+        thread_of = {cid: (name, n) for n, t in enumerate(threads) for cid in t}
+        for k in test:
+            ab[k] = (thread_of.get(_key(pairs[k]["a"])), thread_of.get(_key(pairs[k]["b"])))
+    q = np.quantile(thresholds, [0, 0.5, 1]).round(3).tolist() if thresholds else None
+    return {"threads_ab": ab, "folds": len(by_set), "folds_without_training_links": skipped,
+            "settings_chosen": dict(chosen.most_common()),
+            "threshold_min_median_max": q, "candidate_pairs": len(cand)}
+
+
+def evaluate(pairs_path: Path, dates_path: Path | None = None, records: Sequence[dict] | None = None,
+             linker: str = "learned") -> dict[str, Any]:
+    """Scores of `linker` ("learned": held out by source, see heldout_learned; "rules": the rule
+    score of configs/threads/link.toml, fitted to nothing) on the gold pairs, with the rules' scores
+    beside the learned ones."""
+    if linker not in ("learned", "rules"):
+        raise ValueError(f"--linker: {linker!r} is not allowed; use learned or rules")
     pairs = load_pairs(pairs_path)
     claims = gold_claims(records)
     known = {c.claim_id for c in claims}
-    unknown = [p["pair_id"] for p in pairs
-               if claim_key(p["a"]["item_id"], p["a"]["claim"]) not in known
-               or claim_key(p["b"]["item_id"], p["b"]["claim"]) not in known]
-    threads, links = link(claims)
-    thread_of = {cid: k for k, t in enumerate(threads) for cid in t}
+    unknown = [p["pair_id"] for p in pairs if _key(p["a"]) not in known or _key(p["b"]) not in known]
     known_pairs = [p for p in pairs if p["pair_id"] not in set(unknown)]
+    threads, links = link(claims, model=None)
+    thread_of = {cid: k for k, t in enumerate(threads) for cid in t}
+    rules = score_pairs(known_pairs, thread_of)
     rounds = sorted({p.get("round", 1) for p in known_pairs})
-    out = {"linking": score_pairs(known_pairs, thread_of),
-           "by_round": {f"round_{r}": score_pairs([p for p in known_pairs if p.get("round", 1) == r], thread_of)
-                        for r in rounds},
-           "corpus": {"claims": len(claims), "threads": len(threads), "claims_in_threads": len(thread_of),
-                      "links": len(links)},
-           "pairs_without_claims": unknown}
+    out: dict[str, Any] = {"linker": linker}
+    if linker == "learned":
+        held = heldout_learned(claims, known_pairs)
+        ab = held.pop("threads_ab")
+        out["linking"] = score_predicted(known_pairs, ab)
+        out["by_round"] = {f"round_{r}": score_predicted([p for p, x in zip(known_pairs, ab) if p.get("round", 1) == r],
+                                                         [x for p, x in zip(known_pairs, ab) if p.get("round", 1) == r])
+                           for r in rounds}
+        out["protocol"] = held
+        out["rules"] = rules
+        out["rules_by_round"] = {f"round_{r}": score_pairs([p for p in known_pairs if p.get("round", 1) == r], thread_of)
+                                 for r in rounds}
+    else:
+        out["linking"] = rules
+        out["by_round"] = {f"round_{r}": score_pairs([p for p in known_pairs if p.get("round", 1) == r], thread_of)
+                           for r in rounds}
+    out["corpus"] = {"claims": len(claims), "threads_rules": len(threads), "claims_in_threads_rules": len(thread_of),
+                     "links_rules": len(links)}
+    out["pairs_without_claims"] = unknown
     if dates_path is not None:
         out["dates"] = score_dates(dates_path)
     return out
 
 
-ROUND_NAMES = {"round_1": "round 1 (development: linker rules revised on its errors)",
-               "round_2": "round 2 (held-out test)"}
+def train_and_score(pairs_path: Path, out_dir: Path) -> dict[str, Any]:
+    """Fit the shipped linker on every gold pair, score the held-out protocol, write
+    `out_dir/linker.pkl` and its card `out_dir/README.md`."""
+    from pipeline.threads.link import prepare
+    from pipeline.threads.model import card, fit_gold, gold_matrix, save
+
+    pairs = load_pairs(pairs_path)
+    claims = gold_claims()
+    known = {c.claim_id for c in claims}
+    pairs = [p for p in pairs if _key(p["a"]) in known and _key(p["b"]) in known]
+    scores = evaluate(pairs_path, None, linker="learned")
+    prepared, idf = prepare(claims)
+    gold = gold_matrix(prepared, idf, pairs, _key)
+    model = fit_gold(gold)
+    path = save(model, out_dir)
+    command = "make train-threads"
+    (Path(out_dir) / "README.md").write_text(card(model, scores, gold, path, command), encoding="utf-8")
+    lk = scores["linking"]
+    return {"model": str(path.name), "bytes": path.stat().st_size, "threshold": round(model.threshold, 4),
+            "heldout": {k: lk[k] for k in ("precision", "recall", "f1")}, "purity": lk["thread_purity"]["purity"]}
+
+
+ROUND_NAMES = {"round_1": "round 1", "round_2": "round 2"}
 
 
 def summary_lines(scores: dict[str, Any]) -> Iterable[str]:
+    held = scores.get("linker") == "learned"
+    yield ("linker: learned pair classifier, every pair scored by a model fitted without its sources"
+           if held else "linker: rules of configs/threads/link.toml [score]")
     for name, r in scores.get("by_round", {}).items():
         yield (f"{ROUND_NAMES.get(name, name)}: {r['pairs']} pairs ({r['positives']} same): P {r['precision']} "
                f"R {r['recall']} F1 {r['f1']}; purity {r['thread_purity']['purity']}")
@@ -215,8 +309,12 @@ def summary_lines(scores: dict[str, Any]) -> Iterable[str]:
         yield f"  by {g}:"
         for k, v in lk[f"by_{g}"].items():
             yield f"    {k:<28} pairs {v['pairs']:>4}  P {v['precision']}  R {v['recall']}  F1 {v['f1']}"
+    r = scores.get("rules")
+    if held and r:
+        yield (f"rules, for comparison (round 1 was read while setting them): P {r['precision']} R {r['recall']} "
+               f"F1 {r['f1']}; purity {r['thread_purity']['purity']}")
     c = scores["corpus"]
-    yield f"corpus: {c['claims']} gold claims -> {c['threads']} threads ({c['claims_in_threads']} claims)"
+    yield f"corpus: {c['claims']} gold claims"
     d = scores.get("dates")
     if d and "error" not in d:
         yield (f"dates: {d['texts']} texts, right {d['texts_right']}; date recall {d['date_recall']}, "

@@ -122,6 +122,12 @@ class _Prepared:
     amounts: dict[str, set[str]]
     index: set[str] = field(default_factory=set)
     individual: bool = False
+    groups: frozenset = frozenset()        # related-verbs groups of the lemma
+    names: set[str] = field(default_factory=set)   # stems of capitalised words past the first
+    actor: set[str] = field(default_factory=set)
+    numbered: bool = False                 # a numbered clause ("1. Утвердить …", "2. … бекітілсін")
+    light: bool = False                    # no lemma, or a light verb ("болу", "быть")
+    twin: int | None = None                # index of the kk↔ru twin among the prepared claims
 
 
 def prepare(claims: Sequence[ThreadClaim]) -> tuple[list[_Prepared], dict[str, dict[str, float]]]:
@@ -136,19 +142,46 @@ def prepare(claims: Sequence[ThreadClaim]) -> tuple[list[_Prepared], dict[str, d
         sent = stems(c.sentence, c.lang) | obj
         years, amounts = _numbers(c)
         keys = set() if self_referring(c.target, c.lang) else lemma_keys(c.predicate_lemma, c.lang)
+        lemma = (c.predicate_lemma or "").casefold()
+        lc = lang_config(c.lang)
         prepared.append(_Prepared(c, units[c.claim_id], keys, obj, sent, years, amounts,
-                                  individual=c.type == "decision" and individual_act(c.predicate_lemma, c.lang)))
-        df[c.lang].update(sent)
+                                  individual=c.type == "decision" and individual_act(c.predicate_lemma, c.lang),
+                                  groups=lc["groups"].get(lemma, frozenset()), names=name_stems(c.sentence, c.lang),
+                                  actor=stems(c.actor, c.lang), numbered=bool(_numbered().match(c.sentence or "")),
+                                  light=not lemma or lemma in lc["light"]))
+        df[c.lang].update(sent | prepared[-1].names | prepared[-1].actor)
     idf = {}
     for lang, counts in df.items():
         n = sum(1 for p in prepared if p.claim.lang == lang)
         idf[lang] = {w: math.log((n + 1) / (k + 0.5)) for w, k in counts.items()}
         idf[lang][UNIQUE] = math.log((n + 1) / 1.5)   # the weight of a word only one claim holds
+    at = {p.claim.claim_id: i for i, p in enumerate(prepared)}
+    for p in prepared:
+        p.twin = at.get(p.claim.aligned_to) if p.claim.aligned_to else None
     rare = int(settings()["blocking"].get("rare_sentence_words", 3))
     for p in prepared:  # words that propose pairs: the target's, and the sentence's rarest few
         counts = df[p.claim.lang]
         p.index = p.obj | set(sorted(p.sent - p.obj, key=lambda w: (counts[w], w))[:rare])
     return prepared, idf
+
+
+@lru_cache(maxsize=1)
+def _numbered() -> re.Pattern:
+    return re.compile(settings().get("features", {}).get("numbered_clause", r"^\s*\d{1,2}[.)]\s"))
+
+
+def name_stems(text: str | None, lang: str) -> set[str]:
+    """Stems of the capitalised words of `text` after its first word ("Павлодарской", "Аккольского",
+    "Өрсариевке"): the places, bodies and people that tell two template decrees apart."""
+    if not text:
+        return set()
+    lc = lang_config(lang)
+    out = set()
+    for k, m in enumerate(WORD.finditer(text)):
+        w = m.group()
+        if k and w[0].isupper() and len(w) >= lc["min"] and w.casefold() not in lc["stop"]:
+            out.add(w.casefold()[:lc["stem"]])
+    return out
 
 
 def _units(claims: Sequence[ThreadClaim]) -> dict[str, int]:
@@ -210,9 +243,10 @@ def score(f: dict[str, float]) -> float:
             + s["w_numbers"] * f["numbers"] - s["w_conflict"] * f["conflict"])
 
 
-def compatible(a: _Prepared, b: _Prepared) -> bool:
+def compatible(a: _Prepared, b: _Prepared, need_keys: bool = True) -> bool:
     """Hard rules before any score: two units, two statements, one language, one polarity, one
-    topic (where both are known), a related action, not two individual acts."""
+    topic (where both are known), not two individual acts, and (for the rule score, `need_keys`)
+    a related action; the learned linker weighs the action itself."""
     ca, cb = a.claim, b.claim
     if a.unit == b.unit or ca.statement_id == cb.statement_id or ca.lang != cb.lang:
         return False
@@ -224,7 +258,7 @@ def compatible(a: _Prepared, b: _Prepared) -> bool:
         return False
     if a.individual and b.individual:  # two appointments (awards, dismissals) are two events
         return False
-    return bool(a.keys & b.keys)
+    return bool(a.keys & b.keys) or not need_keys
 
 
 def linked(f: dict[str, float]) -> bool:
@@ -236,15 +270,45 @@ def linked(f: dict[str, float]) -> bool:
     return score(f) >= s["threshold"]
 
 
-def candidate_pairs(prepared: Sequence[_Prepared]) -> Iterable[tuple[int, int]]:
+def candidate_pairs(prepared: Sequence[_Prepared], text: bool = False) -> Iterable[tuple[int, int]]:
     """Pairs of claims (indexes) sharing a lemma key and a rare word, year or amount: the only ones
-    scored. A word held by more than `blocking.max_postings` claims of a block proposes nothing."""
+    scored. A word held by more than `blocking.max_postings` claims of a block proposes nothing.
+    With `text` (the learned linker), also pairs sharing rare words whatever their verbs."""
     cap = int(settings()["blocking"]["max_postings"])
     blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, p in enumerate(prepared):
         for k in p.keys:
             blocks[(p.claim.lang, k)].append(i)
     seen: set[tuple[int, int]] = set()
+    yield from _lemma_pairs(prepared, blocks, cap, seen)
+    if text:
+        yield from _text_pairs(prepared, seen)
+
+
+def _text_pairs(prepared: Sequence[_Prepared], seen: set[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+    """The second channel of the learned linker: claims of one language sharing at least
+    `blocking.text_min_shared` rare words (each held by at most `blocking.text_max_postings`
+    claims), whatever their verbs ("қаралуы тиіс" / "қарастырылуы тиіс" of one rule)."""
+    b = settings()["blocking"]
+    cap, need = int(b.get("text_max_postings", 30)), int(b.get("text_min_shared", 2))
+    postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, p in enumerate(prepared):
+        for w in p.index:
+            postings[(p.claim.lang, w)].append(i)
+    counts: Counter = Counter()
+    for ids in postings.values():
+        if 2 <= len(ids) <= cap:
+            for x in range(len(ids)):
+                i = ids[x]
+                for j in ids[x + 1:]:
+                    counts[(i, j) if i < j else (j, i)] += 1
+    for key, n in sorted(counts.items()):
+        if n >= need and key not in seen:
+            seen.add(key)
+            yield key
+
+
+def _lemma_pairs(prepared, blocks, cap, seen) -> Iterable[tuple[int, int]]:
     for members in blocks.values():
         if len(members) < 2:
             continue
@@ -268,81 +332,3 @@ def candidate_pairs(prepared: Sequence[_Prepared]) -> Iterable[tuple[int, int]]:
                     if key not in seen:
                         seen.add(key)
                         yield key
-
-
-@dataclass
-class Link:
-    a: str
-    b: str
-    score: float
-    features: dict[str, float]
-
-
-def link(claims: Sequence[ThreadClaim], progress=None) -> tuple[list[list[str]], list[Link]]:
-    """Group claims into threads. Returns (threads as lists of claim ids, the accepted pair links).
-
-    Only groups holding claims of at least `blocking.min_statements` statements are threads."""
-    prepared, idf = prepare(claims)
-    links: list[Link] = []
-    unit_edges: dict[tuple[int, int], float] = {}
-    for i, j in candidate_pairs(prepared):
-        a, b = prepared[i], prepared[j]
-        if not compatible(a, b):
-            continue
-        f = pair_features(a, b, idf[a.claim.lang])
-        if not linked(f):
-            continue
-        sc = score(f)
-        links.append(Link(a.claim.claim_id, b.claim.claim_id, round(sc, 4), f))
-        key = (min(a.unit, b.unit), max(a.unit, b.unit))
-        unit_edges[key] = max(unit_edges.get(key, 0.0), sc)
-        if progress:
-            progress()
-    groups = _average_linkage(unit_edges, float(settings()["cluster"]["merge_mean"]))
-    by_unit: dict[int, list[_Prepared]] = defaultdict(list)
-    for p in prepared:
-        by_unit[p.unit].append(p)
-    min_st = int(settings()["blocking"].get("min_statements", 2))
-    threads = []
-    for units in groups:
-        members = [p for u in units for p in by_unit[u]]
-        statements = {p.claim.group or p.claim.statement_id for p in members}
-        if len(statements) >= min_st:
-            threads.append(sorted(p.claim.claim_id for p in members))
-    kept = {cid for t in threads for cid in t}
-    return sorted(threads), [lk for lk in links if lk.a in kept and lk.b in kept]
-
-
-def _average_linkage(edges: dict[tuple[int, int], float], merge_mean: float) -> list[list[int]]:
-    """Greedy average linkage over scored unit pairs, strongest first: two groups merge when the
-    mean score over all their cross pairs (unscored ones count 0) reaches `merge_mean`."""
-    members: dict[int, list[int]] = {}
-    owner: dict[int, int] = {}
-    cross: dict[int, dict[int, float]] = defaultdict(dict)   # group -> other group -> summed score
-    for (u, v), sc in edges.items():
-        for x in (u, v):
-            if x not in owner:
-                owner[x] = x
-                members[x] = [x]
-        cross[u][v] = cross[u].get(v, 0.0) + sc
-        cross[v][u] = cross[v].get(u, 0.0) + sc
-    for (u, v), sc in sorted(edges.items(), key=lambda kv: (-kv[1], kv[0])):
-        gu, gv = owner[u], owner[v]
-        if gu == gv:
-            continue
-        total = cross[gu].get(gv, 0.0)
-        if total / (len(members[gu]) * len(members[gv])) < merge_mean:
-            continue
-        if len(members[gu]) < len(members[gv]):
-            gu, gv = gv, gu
-        for x in members[gv]:
-            owner[x] = gu
-        members[gu] += members.pop(gv)
-        for other, s in cross.pop(gv).items():
-            if other == gu:
-                continue
-            cross[gu][other] = cross[gu].get(other, 0.0) + s
-            cross[other][gu] = cross[other].get(gu, 0.0) + s
-            cross[other].pop(gv, None)
-        cross[gu].pop(gv, None)
-    return [sorted(m) for m in members.values() if len(m) > 1]

@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from pipeline.store.database import ClaimStore, StoreError
 from pipeline.threads.dates import _patterns, dateline
-from pipeline.threads.link import ThreadClaim, _units, link
+from pipeline.threads.cluster import link
+from pipeline.threads.link import ThreadClaim, _units
 from pipeline.threads.status import Member, order_and_roles, thread_status
 
 
@@ -83,9 +84,9 @@ def thread_id(claim_ids: list[str]) -> str:
 
 
 def build(claims: list[ThreadClaim], dates: dict[str, tuple[str | None, bool]], latest: str | None,
-          progress: Callable[[], None] | None = None) -> tuple[list[dict], list[dict], int]:
-    """Threads and member rows for the store (and for tests without one)."""
-    groups, links = link(claims, progress)
+          progress: Callable[[], None] | None = None, model: Any = "default") -> tuple[list[dict], list[dict], int]:
+    """Threads and member rows for the store (and for tests without one); `model` as for `cluster.link`."""
+    groups, links = link(claims, progress, model=model)
     by_id = {c.claim_id: c for c in claims}
     best: dict[str, float] = {}
     for lk in links:
@@ -141,9 +142,10 @@ def write(store: ClaimStore, threads: list[dict], members: list[dict]) -> None:
                          [tuple(int(m[c]) if c == "date_inferred" else m[c] for c in MEMBER_COLUMNS) for m in members])
 
 
-def track(db: str | Path | ClaimStore, progress: Callable[[], None] | None = None) -> TrackResult:
+def track(db: str | Path | ClaimStore, progress: Callable[[], None] | None = None, model: Any = "default") -> TrackResult:
     """Link the claims of a store into threads and store them. Raises FileNotFoundError for a
-    missing store and StoreError for a file that is not one."""
+    missing store and StoreError for a file that is not one. `model`: "default" (the shipped pair
+    classifier, else the rule score), None (the rule score) or a LinkModel."""
     import time
 
     t0 = time.perf_counter()
@@ -152,7 +154,7 @@ def track(db: str | Path | ClaimStore, progress: Callable[[], None] | None = Non
     try:
         dates, latest = statement_dates(store)
         claims = load_claims(store)
-        threads, members, n_links = build(claims, dates, latest, progress)
+        threads, members, n_links = build(claims, dates, latest, progress, model)
         write(store, threads, members)
     finally:
         if own:

@@ -83,6 +83,34 @@ FAILURE_DOCS = {
 }
 
 # The bundled models, their training data and its licence (from the model cards in models/).
+THREAD_DOCS = {
+    "thread_id": "Stable id of the promise thread (hash of its members); its page shows the timeline.",
+    "status": "acted on (a decision followed the commitment), overdue (a named year or date passed with no decision), reaffirmed (the commitment was repeated) or open.",
+    "status_label": "The status as read: \"reaffirmed 2 times\".",
+    "reaffirmed": "How many later statements repeated the commitment.",
+    "topic": "Most common topic of the thread's claims.",
+    "langs": "Languages of the thread's claims: kk, ru or kk,ru.",
+    "label": "Lemma and target of the thread's first claim, for people.",
+    "first_date": "Date of the earliest dated statement (ISO).",
+    "last_date": "Date of the latest dated statement (ISO).",
+    "deadline": "The date a commitment named (\"до 2020 года\"), where one did.",
+    "n_claims": "Claims in the thread (kk-ru twins each count).",
+    "n_statements": "Statements in the thread (a kk page and its ru version count once).",
+    "evidence": "The members and rules behind the status (JSON list).",
+    "built_at": "When `polclaims track` built the thread (UTC).",
+}
+
+THREAD_MEMBER_DOCS = {
+    "thread_id": "The thread.",
+    "claim_id": "A claim of the thread.",
+    "statement_id": "The claim's statement.",
+    "position": "Step of the timeline (0 = earliest); kk-ru twins share one.",
+    "role": "announced (first commitment), reaffirmed (a later one), decided (a decision enacting it) or obligated (an obligation about it).",
+    "date": "The statement's date (ISO).",
+    "date_inferred": "1 when the date was read from a dateline in the text, not given with the statement.",
+    "score": "Strongest link of the claim inside the thread (the linker's probability).",
+}
+
 MODELS = (
     ("models/kk", "Kazakh Stanza pipeline (tokenizer, tagger, lemmatizer, parser, NER)",
      "UD Kazakh KTB (CC BY-SA 4.0), KazNERD (CC BY 4.0) and others listed in models/kk/README.md"),
@@ -94,6 +122,8 @@ MODELS = (
      "the project's topic labels (data/topics) over apertium-kaz-rus (GPL-3.0) and KazNERD (CC BY 4.0) texts"),
     ("models/claims", "Learned claim extractor (logistic regression over parse candidates)",
      "the project's claims corpus (data/claims) over texts of ../shared/data sources"),
+    ("models/threads", "Promise-thread pair classifier (logistic regression over claim-pair features)",
+     "the project's thread gold pairs (data/threads) over the claims corpus"),
 )
 
 # Facets of the claims page (the plugin's "claim" facet: all counted in one query): claim
@@ -197,6 +227,13 @@ def build_metadata(*, allow_sql: bool = False) -> dict[str, Any]:
                                   "facets": ["lang", "boilerplate"], "searchmode": "raw"},
                     "failures": {"title": "Failures: records that could not be processed, and why",
                                  "columns": FAILURE_DOCS, "facets": ["stage"]},
+                    "threads": {"title": "Promise threads: one commitment across statements and time",
+                                "description": "Built by `polclaims track`. Filter by status and topic with the facets; "
+                                               "open a thread for its timeline and evidence.",
+                                "columns": THREAD_DOCS, "facets": ["status", "topic", "langs"],
+                                "label_column": "label", "size": 50},
+                    "thread_members": {"title": "Thread members (claims with their role and date)",
+                                       "columns": THREAD_MEMBER_DOCS, "facets": ["role", "date_inferred"]},
                     "schema_version": {"hidden": True},
                 },
                 "queries": CANNED_QUERIES,

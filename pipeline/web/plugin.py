@@ -18,6 +18,7 @@ import json
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections import OrderedDict
 from typing import Any
 
@@ -264,6 +265,8 @@ class ClaimFacet(Facet):
     async def facet_results(self):
         configs = self.get_configs()
         names = [c["config"].get("simple") for c in configs]
+        if not names:  # another table's page (statements, threads): no claim facets to count
+            return [], []
         counts, timed_out = await self._counts(names)
         qs_pairs = self.get_querystring_pairs()
         size = self.get_facet_size()
@@ -352,6 +355,11 @@ def render_cell(row, value, column, table, database, datasette):
         items = _json(value)
         if isinstance(items, list):
             return _list_text(items, column)
+    if table == "threads" and column == "evidence" and isinstance(value, str):
+        items = _json(value)
+        if isinstance(items, list):  # the rules and dates; the thread's page has the sentences
+            return "; ".join(f"{e.get('rule')} {e.get('date') or 'undated'}" + (" (inferred)" if e.get("date_inferred") else "")
+                             for e in items if isinstance(e, dict))
     if table == "claims" and column == "sentence" and isinstance(value, str):
         start, ps, pe = _get(row, "char_start"), _get(row, "predicate_start"), _get(row, "predicate_end")
         if isinstance(start, int) and isinstance(ps, int) and isinstance(pe, int):
@@ -386,8 +394,17 @@ async def claim_context(datasette, claim_id: str) -> dict[str, Any] | None:
             c[k] = v if isinstance(v, list) else []
         c["sentence_html"] = sentence_html(c)
         c["url"] = f"{datasette.urls.table(DB_NAME, 'claims')}/{tilde_encode(c['claim_id'])}"
+    threads = []
+    if await db.table_exists("thread_members"):
+        threads = [dict(r) for r in (await db.execute(
+            "select t.thread_id, t.status_label, t.label, t.n_statements, m.role, m.date, m.date_inferred "
+            "from thread_members m join threads t on t.thread_id = m.thread_id where m.claim_id = ? "
+            "order by t.thread_id", [claim_id])).rows]
+        for t in threads:
+            t["url"] = f"{datasette.urls.table(DB_NAME, 'threads')}/{tilde_encode(t['thread_id'])}"
     return {
         "claim": claim,
+        "threads": threads,
         "twin": twin,
         "statement": st,
         "statement_url": f"{datasette.urls.table(DB_NAME, 'statements')}/{tilde_encode(st['id'])}",
@@ -399,16 +416,67 @@ async def claim_context(datasette, claim_id: str) -> dict[str, Any] | None:
     }
 
 
+async def thread_context(datasette, thread_id: str) -> dict[str, Any] | None:
+    """The thread page: the thread, its evidence and its timeline (members in date order, twins
+    side by side in one step), or None for an unknown id."""
+    db = datasette.get_database(DB_NAME)
+    if not await db.table_exists("thread_members"):
+        return None
+    row = (await db.execute("select * from threads where thread_id = ?", [thread_id])).first()
+    if row is None:
+        return None
+    thread = dict(row)
+    evidence = _json(thread.get("evidence"))
+    thread["evidence"] = [e for e in evidence if isinstance(e, dict)] if isinstance(evidence, list) else []
+    rows = (await db.execute(
+        "select m.position, m.role, m.date, m.date_inferred, m.score, m.claim_id, m.statement_id, c.lang, c.type, "
+        "c.sentence, c.char_start, c.predicate_start, c.predicate_end, c.predicate, c.actor, c.target, c.quantities, "
+        "s.source, s.speaker, s.title, s.date as statement_date "
+        "from thread_members m join claims c on c.claim_id = m.claim_id "
+        "left join statements s on s.id = m.statement_id "
+        "where m.thread_id = ? order by m.position, c.lang, m.claim_id", [thread_id])).rows
+    claims_url, statements_url = datasette.urls.table(DB_NAME, "claims"), datasette.urls.table(DB_NAME, "statements")
+    steps: list[dict[str, Any]] = []
+    for r in rows:
+        m = dict(r)
+        s = m.get("char_start") or 0
+        ps, pe = m.get("predicate_start"), m.get("predicate_end")
+        m["sentence_html"] = highlight(m.get("sentence") or "", None,
+                                       (ps - s, pe - s) if isinstance(ps, int) and isinstance(pe, int) else None)
+        q = _json(m.get("quantities"))
+        m["quantities_text"] = _list_text(q, "quantities") if isinstance(q, list) else ""
+        m["url"] = f"{claims_url}/{tilde_encode(m['claim_id'])}"
+        m["statement_url"] = f"{statements_url}/{tilde_encode(m['statement_id'])}"
+        if steps and steps[-1]["position"] == m["position"]:
+            steps[-1]["claims"].append(m)
+        else:
+            steps.append({"position": m["position"], "role": m["role"], "date": m["date"],
+                          "date_inferred": bool(m["date_inferred"]), "claims": [m]})
+    for e in thread["evidence"]:
+        if e.get("claim_id"):
+            e["url"] = f"{claims_url}/{tilde_encode(e['claim_id'])}"
+    return {"thread": thread, "steps": steps,
+            "threads_url": datasette.urls.table(DB_NAME, "threads"),
+            "status_url": f"{datasette.urls.table(DB_NAME, 'threads')}?status={urllib.parse.quote(thread['status'])}"}
+
+
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
     async def inner() -> dict[str, Any]:
         extra: dict[str, Any] = {"pc_db": DB_NAME, "pc_queries": CANNED_QUERIES, "pc_models": models_html}
+        if template == "index.html":
+            extra["pc_has_threads"] = await datasette.get_database(DB_NAME).table_exists("threads")
         if database != DB_NAME or request is None:
             return extra
         if view_name == "row" and table == "claims":
             pks = request.url_vars.get("pks")
             if pks:
                 extra["pc"] = await claim_context(datasette, tilde_decode(pks))
+        elif view_name == "row" and table == "threads":
+            pks = request.url_vars.get("pks")
+            if pks:
+                extra["pc_thread"] = await thread_context(datasette, tilde_decode(pks))
+
         elif template == "query.html" and request.url_vars.get("table") == CHART_QUERY:
             db = datasette.get_database(DB_NAME)
             rows = (await db.execute(CANNED_QUERIES[CHART_QUERY]["sql"])).rows
