@@ -52,7 +52,7 @@ def example(db: Path, shown: int = 3) -> str:
     picked = threads[:shown]
     out = [START, "",
            f"Threads from real statements: the claims corpus's {made['claims']:,} gold claims of {made['statements']:,} "
-           "texts put in a store and linked by `track` with the shipped linker "
+           "texts put in a store and linked by `track` with the default linker (configs/threads/link.toml) "
            f"({result.threads} threads, {sum(1 for t in read_threads(db) if t['langs'] == 'kk,ru')} of them in both "
            "languages). Shown: the first bilingual threads, those that start with a commitment first; status and "
            "evidence as the status rules read them (the corpus's texts are fragments, so most dates are datelines, "
