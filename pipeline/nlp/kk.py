@@ -95,7 +95,8 @@ def load_stanza(cfg: dict, processors: list[str], **extra):
     pipe = stanza.Pipeline(
         lang="kk", dir=str(mdir), processors=",".join(processors), download_method=None,
         resources_filepath=str(mdir / "resources.json"), allow_unknown_language=True, use_gpu=False,
-        logging_level=cfg.get("stanza_logging", "WARN"), **kwargs, **extra)
+        logging_level=cfg.get("stanza_logging", "WARN"), **kwargs,
+        **{**cfg.get("stanza_options", {}), **extra})
     if files.get("tag_corrector") and "pos" in processors:
         path = mdir / files["tag_corrector"]
         if not path.exists():
