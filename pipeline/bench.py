@@ -402,6 +402,8 @@ def main(argv: list[str] | None = None) -> dict:
                          "workers' model loading does not dominate)")
     ap.add_argument("--parallel-lines", type=int, default=400,
                     help="aligned kk/ru line pairs for the Kazakh vs Russian tokens/s row")
+    ap.add_argument("--parallel-rounds", type=int, default=3,
+                    help="kk/ru alternations for that row (medians are reported)")
     ap.add_argument("--only", default=None,
                     help="comma-separated sections to run (cold_start,annotate,parallel,process,workers,topics,memory,serve,threads); "
                          "the others keep their values from --out")
@@ -418,7 +420,8 @@ def main(argv: list[str] | None = None) -> dict:
     results["cold_start"] = _child(COLD_START)
     texts = bench_texts(args.data, PROJECT_ROOT / "build" / "bench", args.sentences)
     results.update(bench_annotate(texts))
-    results["parallel"] = bench_parallel(args.data, PROJECT_ROOT / "build" / "bench", args.parallel_lines)
+    results["parallel"] = bench_parallel(args.data, PROJECT_ROOT / "build" / "bench", args.parallel_lines,
+                                        args.parallel_rounds)
     stmts = bench_statements(args.data, PROJECT_ROOT / "build" / "bench", args.statements)
     results["process_vs_nlp"] = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in ("nlp", "process")}
     pv = results["process_vs_nlp"]
@@ -534,7 +537,7 @@ def _run_only(args, only: set[str]) -> dict:
     if "annotate" in only:
         results.update(bench_annotate(bench_texts(args.data, work, args.sentences)))
     if "parallel" in only:
-        results["parallel"] = bench_parallel(args.data, work, args.parallel_lines)
+        results["parallel"] = bench_parallel(args.data, work, args.parallel_lines, args.parallel_rounds)
         _print_parallel(results["parallel"])
     if "process" in only:
         results["process_vs_nlp"] = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in ("nlp", "process")}
