@@ -126,3 +126,27 @@ def test_parallel_lines_pair_up(tmp_path):
     assert all(len(x.split()) >= 12 for x in kk + ru)
     assert sum(any(c in "әғқңөұүһі" for c in x) for x in kk) > 40
     assert sum(any(c in "әғқңөұүһі" for c in x) for x in ru) < 10
+
+
+def test_speed_check_compares_token_by_token(monkeypatch):
+    """`python -m pipeline.nlp.speed_check` counts agreement per field; a text the two settings
+    tokenize differently is counted apart, not compared shifted."""
+    from pipeline.nlp import speed_check
+
+    calls = []
+
+    def fake(cfg, texts):
+        calls.append(cfg["speed"])
+        base = [[("а", "NOUN", "", "а", 0, "root", "O")], [("б", "VERB", "", "б", 0, "root", "O")],
+                [("в", "X", "", "в", 0, "root", "O")]]
+        if len(calls) == 2:
+            base[1] = [("б", "VERB", "", "б", 0, "obj", "O")]
+            base[2] = [("в", "X", "", "в", 0, "root", "O"), ("г", "X", "", "г", 0, "dep", "O")]
+        return base, 1.0
+
+    monkeypatch.setattr(speed_check, "analyses", fake)
+    res = speed_check.compare(["а", "б", "вг"])
+    assert calls[0] == speed_check.OFF
+    assert res["sentences_tokenized_differently"] == 1
+    assert res["tokens"] == 2 and res["sentences_identical"] == 1
+    assert res["identical"]["deprel"].startswith("1/2") and res["identical"]["upos"].startswith("2/2")
