@@ -67,6 +67,76 @@ print(json.dumps({{"lang": lang, "tokens": n, "sentences": s, "seconds": round(d
 """
 
 
+# One language side of the parallel lines, in a fresh interpreter: model loading (imports
+# included) and annotation timed apart, wall and CPU seconds.
+PARALLEL = r"""
+import json, time, resource, sys
+w0, c0 = time.perf_counter(), time.process_time()
+from pipeline.nlp.annotate import annotate
+from pipeline.nlp import get_pipeline
+lang = {lang!r}
+get_pipeline(lang)
+w1, c1 = time.perf_counter(), time.process_time()
+text = open({path!r}, encoding="utf-8").read()
+chunks = annotate(text, lang)
+w2, c2 = time.perf_counter(), time.process_time()
+n = sum(1 for c in chunks for t in c.doc if not t.is_space)
+print(json.dumps({{"lang": lang, "lines": text.count("\n\n") + 1, "tokens": n, "load_s": round(w1 - w0, 2),
+                  "annotate_s": round(w2 - w1, 2), "annotate_cpu_s": round(c2 - c1, 2),
+                  "tokens_per_s": round(n / (w2 - w1), 1), "tokens_per_s_with_loading": round(n / (w2 - w0), 1),
+                  "tokens_per_cpu_s": round(n / (c2 - c1), 1),
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}))
+"""
+
+
+def parallel_lines(data: Path, work: Path, n: int = 400, min_words: int = 12) -> dict[str, Path]:
+    """The kk and the ru side of `n` aligned line pairs of the parallel corpus (both sides of at
+    least `min_words` words: the long sentences of government text), evenly spread over the
+    corpus, one pair per paragraph, same order on both sides."""
+    from pipeline.corpora.topics import read_pairs
+
+    pairs = [p for p in read_pairs(data / "parallel_kk_ru")
+             if len(p.kk.split()) >= min_words and len(p.ru.split()) >= min_words]
+    step = max(1, len(pairs) // n)
+    chosen = pairs[::step][:n]
+    work.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for lang in ("kk", "ru"):
+        out[lang] = work / f"parallel_{lang}_{len(chosen)}.txt"
+        out[lang].write_text("\n\n".join(getattr(p, lang) for p in chosen), encoding="utf-8")
+    return out
+
+
+def bench_parallel(data: Path, work: Path, n: int = 400, rounds: int = 3) -> dict:
+    """Kazakh vs Russian tokens/s on the two sides of the same parallel lines: each side in a
+    fresh process, kk and ru alternating for `rounds` rounds (the VM's speed drifts); medians
+    per language, ratios kk/ru with and without model loading and per CPU-second."""
+    from statistics import median
+
+    texts = parallel_lines(data, work, n)
+    runs: dict[str, list[dict]] = {"kk": [], "ru": []}
+    for _ in range(rounds):
+        for lang in ("kk", "ru"):
+            runs[lang].append(_child(PARALLEL.format(path=str(texts[lang]), lang=lang)))
+    out: dict = {"rounds": rounds}
+    keys = ("load_s", "annotate_s", "annotate_cpu_s", "tokens_per_s", "tokens_per_s_with_loading",
+            "tokens_per_cpu_s", "peak_rss_mb")
+    for lang, rs in runs.items():
+        out[lang] = {"lines": rs[0]["lines"], "tokens": rs[0]["tokens"],
+                     **{k: round(median(r[k] for r in rs), 2) for k in keys}}
+    for k in ("tokens_per_s", "tokens_per_s_with_loading", "tokens_per_cpu_s"):
+        out[f"ratio_{k}"] = round(out["kk"][k] / out["ru"][k], 3)
+    return out
+
+
+def _print_parallel(r: dict) -> None:
+    kk, ru = r["kk"], r["ru"]
+    print(f"parallel lines ({kk['lines']}; kk {kk['tokens']} tokens, ru {ru['tokens']} tokens; median of {r['rounds']}): "
+          f"kk {kk['tokens_per_s']} vs ru {ru['tokens_per_s']} tokens/s (x{r['ratio_tokens_per_s']}); "
+          f"with model loading {kk['tokens_per_s_with_loading']} vs {ru['tokens_per_s_with_loading']} "
+          f"(x{r['ratio_tokens_per_s_with_loading']}); per CPU-second x{r['ratio_tokens_per_cpu_s']}")
+
+
 PROCESS = r"""
 import json, time, resource, sys
 from pipeline.io.readers import read_statements
@@ -330,8 +400,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--worker-statements", type=int, default=1000,
                     help="statements for the 1 vs. 2 workers, Ray and re-run timings (enough that the "
                          "workers' model loading does not dominate)")
+    ap.add_argument("--parallel-lines", type=int, default=400,
+                    help="aligned kk/ru line pairs for the Kazakh vs Russian tokens/s row")
+    ap.add_argument("--parallel-rounds", type=int, default=3,
+                    help="kk/ru alternations for that row (medians are reported)")
     ap.add_argument("--only", default=None,
-                    help="comma-separated sections to run (cold_start,annotate,process,workers,topics,memory,serve,threads); "
+                    help="comma-separated sections to run (cold_start,annotate,parallel,process,workers,topics,memory,serve,threads); "
                          "the others keep their values from --out")
     args = ap.parse_args(argv)
     only = set(args.only.split(",")) if args.only else None
@@ -346,6 +420,8 @@ def main(argv: list[str] | None = None) -> dict:
     results["cold_start"] = _child(COLD_START)
     texts = bench_texts(args.data, PROJECT_ROOT / "build" / "bench", args.sentences)
     results.update(bench_annotate(texts))
+    results["parallel"] = bench_parallel(args.data, PROJECT_ROOT / "build" / "bench", args.parallel_lines,
+                                        args.parallel_rounds)
     stmts = bench_statements(args.data, PROJECT_ROOT / "build" / "bench", args.statements)
     results["process_vs_nlp"] = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in ("nlp", "process")}
     pv = results["process_vs_nlp"]
@@ -368,6 +444,7 @@ def main(argv: list[str] | None = None) -> dict:
     print("|---|---|---|---|---|---|")
     for lang, r in results["annotate"].items():
         print(f"| {lang} | {r['sentences']} | {r['tokens']} | {r['seconds']} | {r['tokens_per_s']} | {r['peak_rss_mb']} |")
+    _print_parallel(results["parallel"])
     if "allocator_effect_kk" in results:
         ae = results["allocator_effect_kk"]
         print(f"kk annotate with glibc malloc: {ae['default']['tokens_per_s']} tokens/s; "
@@ -452,13 +529,16 @@ def _run_only(args, only: set[str]) -> dict:
     results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
     work = PROJECT_ROOT / "build" / "bench"
     stmts = bench_statements(args.data, work, args.statements)
-    unknown = only - {"cold_start", "annotate", "process", "workers", "topics", "memory", "serve", "threads"}
+    unknown = only - {"cold_start", "annotate", "parallel", "process", "workers", "topics", "memory", "serve", "threads"}
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
     if "cold_start" in only:
         results["cold_start"] = _child(COLD_START)
     if "annotate" in only:
         results.update(bench_annotate(bench_texts(args.data, work, args.sentences)))
+    if "parallel" in only:
+        results["parallel"] = bench_parallel(args.data, work, args.parallel_lines, args.parallel_rounds)
+        _print_parallel(results["parallel"])
     if "process" in only:
         results["process_vs_nlp"] = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in ("nlp", "process")}
         pv = results["process_vs_nlp"]

@@ -11,6 +11,7 @@ kept in `token._.form` and the surface token in `token._.mwt` for CoNLL-U output
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from typing import Iterable, Iterator
 
 import spacy
@@ -94,13 +95,17 @@ def load_stanza(cfg: dict, processors: list[str], **extra):
     pipe = stanza.Pipeline(
         lang="kk", dir=str(mdir), processors=",".join(processors), download_method=None,
         resources_filepath=str(mdir / "resources.json"), allow_unknown_language=True, use_gpu=False,
-        logging_level=cfg.get("stanza_logging", "WARN"), **{**kwargs, **cfg.get("stanza", {}), **extra})
+        logging_level=cfg.get("stanza_logging", "WARN"),
+        **{**kwargs, **cfg.get("stanza", {}), **cfg.get("stanza_options", {}), **extra})
     if files.get("tag_corrector") and "pos" in processors:
         path = mdir / files["tag_corrector"]
         if not path.exists():
             raise FileNotFoundError(f"Kazakh tag corrector not found at {path}; rebuild with "
                                     "`polclaims train kk --steps tag_corrector`")
         attach(pipe, TagCorrector.load(path))
+    from pipeline.nlp.stanza_speed import apply
+
+    apply(pipe, cfg.get("speed", {}))
     return pipe
 
 
@@ -117,6 +122,7 @@ class KazakhPipeline:
         self.stanza = load_stanza(cfg, self.processors, tokenize_no_ssplit=bool(cfg.get("no_ssplit", False)))
         self.vocab = spacy.blank("xx").vocab  # spaCy has no Kazakh class; "xx" gives lexical attributes
         self.version = cfg.get("version", "kk-stanza")
+        self.inference_mode = bool(cfg.get("speed", {}).get("inference_mode", False))
         self._known_morphs: set[str] = set()
 
     # -- conversion -------------------------------------------------------------------------
@@ -241,8 +247,19 @@ class KazakhPipeline:
         at the end, so a long run's vocabulary does not grow with its corpus."""
         return self.vocab.memory_zone()
 
+    def _no_autograd(self):
+        """`torch.inference_mode` around the Stanza calls (`[speed] inference_mode`): no
+        autograd bookkeeping at all, where Stanza's own `no_grad` still records versions."""
+        if not self.inference_mode:
+            return nullcontext()
+        import torch
+
+        return torch.inference_mode()
+
     def __call__(self, text: str) -> Doc:
-        return self.to_doc(text, self.stanza(text))
+        with self._no_autograd():
+            sdoc = self.stanza(text)
+        return self.to_doc(text, sdoc)
 
     def pipe(self, texts: Iterable[str], batch_size: int | None = None) -> Iterator[Doc]:
         """Batch through Stanza (`bulk_process`) — much faster than one call per text."""
@@ -260,7 +277,8 @@ class KazakhPipeline:
 
     def _run_batch(self, batch: list[str], stanza) -> Iterator[Doc]:
         in_docs = [stanza.Document([], text=t) for t in batch]
-        out = self.stanza(in_docs)
+        with self._no_autograd():
+            out = self.stanza(in_docs)
         for text, sdoc in zip(batch, out):
             yield self.to_doc(text, sdoc)
 
