@@ -19,18 +19,51 @@ from .. import config
 log = logging.getLogger(__name__)
 
 
-def read_gold(path: Path) -> Iterator[tuple[str, list[tuple[int, int, list[str]]]]]:
-    """(sentence text, [(start, end, conllu columns)]) for each sentence with a `# text` line;
-    token offsets are found by matching the forms in order (multi-word tokens are skipped)."""
+def read_gold(path: Path, exclude: set[tuple[str, ...]] | None = None
+              ) -> Iterator[tuple[str, list[tuple[int, int, list[str]]]]]:
+    """(sentence text, [(start, end, conllu columns)]) for each sentence of a CoNLL-U file; token
+    offsets are found by matching the forms in order (multi-word tokens are skipped). The text is
+    the `# text` line, or (GramEval files have none) the forms joined as `SpaceAfter=No` says.
+    Sentences whose words (`sentence_key`) are in `exclude` are skipped: files that are scored."""
     from ..conllu import read_conllu_blocks
 
     for block in read_conllu_blocks(path):
         lines = block.splitlines()
         text = next((l[len("# text = "):] for l in lines if l.startswith("# text = ")), None)
-        rows = [c for c in (l.split("\t") for l in lines if not l.startswith("#"))
-                if "-" not in c[0] and "." not in c[0]]
-        if text is not None and rows:
-            yield text, _offsets(text, rows)
+        cols_all = [l.split("\t") for l in lines if not l.startswith("#")]
+        rows = [c for c in cols_all if len(c) >= 10 and "-" not in c[0] and "." not in c[0]]
+        if not rows or (exclude and sentence_key(rows) in exclude):
+            continue
+        if text is None:
+            text = _text_of(cols_all)
+        yield text, _offsets(text, rows)
+
+
+def sentence_key(rows: list[list[str]]) -> tuple[str, ...]:
+    """A sentence's words, lower-cased with е for ё: the same sentence in two treebanks (GramEval
+    re-annotated UD Taiga and GSD sentences) gets the same key."""
+    return tuple(c[1].lower().replace("ё", "е") for c in rows)
+
+
+def sentences_of(files: list[Path]) -> set[tuple[str, ...]]:
+    """The keys of every sentence of `files` (the files that are scored, kept out of training)."""
+    from ..conllu import word_rows
+
+    return {sentence_key(rows) for f in files for rows in word_rows(f) if rows}
+
+
+def _text_of(cols_all: list[list[str]]) -> str:
+    """A sentence's text from its token lines (multi-word tokens give the surface form)."""
+    out, skip_until = [], 0
+    for c in cols_all:
+        if len(c) < 10 or "." in c[0]:
+            continue
+        if "-" in c[0]:
+            skip_until = int(c[0].split("-")[1])
+        elif int(c[0]) <= skip_until:
+            continue
+        out.append(c[1] + ("" if "SpaceAfter=No" in c[9] else " "))
+    return "".join(out).strip()
 
 
 def _offsets(text: str, rows: list[list[str]]) -> list[tuple[int, int, list[str]]]:
@@ -45,12 +78,14 @@ def _offsets(text: str, rows: list[list[str]]) -> list[tuple[int, int, list[str]
 
 
 def aligned_examples(nlp, files: list[Path], morph_analyzer, features: list[str] | None = None,
-                     min_feature_count: int = 30, relations: bool = False):
-    """Feature dicts and targets of every system token that matches a gold token's span."""
+                     min_feature_count: int = 30, relations: bool = False,
+                     exclude: set[tuple[str, ...]] | None = None):
+    """Feature dicts and targets of every system token that matches a gold token's span
+    (sentences in `exclude` left out)."""
     from ..conllu import parse_feats
     from ..nlp.ud_adapter import ABSENT, token_features
 
-    sents = [s for f in files for s in read_gold(f)]
+    sents = [s for f in files for s in read_gold(f, exclude)]
     X: list[dict] = []
     gold: list[tuple[str, dict[str, str], str]] = []
     for (text, toks), doc in zip(sents, nlp.pipe(t for t, _ in sents)):
@@ -82,13 +117,16 @@ def train(out: Path, data: Path | None = None, cfg: dict | None = None) -> dict:
     missing = [str(f) for f in files if not f.exists()]
     if missing:
         raise FileNotFoundError(f"training files not found: {', '.join(missing)}")
+    eval_files = eval_files_of(cfg, data)
+    held_out = [data / f for f in cfg["data"].get("exclude_sentences_of", [])] + list(eval_files.values())
+    exclude = sentences_of([f for f in held_out if f.exists()])
     t0 = time.perf_counter()
     nlp = load_ru({"adapter": {"apply": False}})
     lem = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.pipe_names else None
     analyzer = getattr(lem, "_morph", None) if cfg["model"].get("pymorphy", True) else None
     X, Y, n_sents = aligned_examples(nlp, files, analyzer, cfg["model"].get("features") or None,
                                      int(cfg["model"].get("min_feature_count", 30)),
-                                     bool(cfg["model"].get("relations", False)))
+                                     bool(cfg["model"].get("relations", False)), exclude=exclude)
     log.info("%d sentences, %d aligned tokens, targets: %s", n_sents, len(X), ", ".join(Y))
     adapter = UDAdapter(C=float(cfg["model"]["C"]), max_iter=int(cfg["model"]["max_iter"]),
                         min_count=int(cfg["model"]["min_count"]))
@@ -106,7 +144,8 @@ def train(out: Path, data: Path | None = None, cfg: dict | None = None) -> dict:
         "size_bytes": (out / "adapter.npz").stat().st_size,
         "command": "make train-ru-adapter",
     }
-    card["scores"] = evaluate(out / "adapter.npz", [data / f for f in cfg["data"]["eval_files"]])
+    card["skipped_sentences"] = sum(1 for f in files for _ in read_gold(f)) - n_sents
+    card["scores"] = evaluate(out / "adapter.npz", {k: f for k, f in eval_files.items() if f.exists()})
     (out / "card.json").write_text(json.dumps(card, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "README.md").write_text(model_card(card), encoding="utf-8")
     return card
@@ -115,7 +154,12 @@ def train(out: Path, data: Path | None = None, cfg: dict | None = None) -> dict:
 METRICS = ("Tokens", "UPOS", "UFeats", "Lemmas", "UAS", "LAS")
 
 
-def evaluate(model_path: Path, files: list[Path]) -> dict:
+def eval_files_of(cfg: dict, data: Path) -> dict[str, Path]:
+    """The scored files of `[data.eval_files]` (name -> path under `data`), in the config's order."""
+    return {name: data / rel for name, rel in cfg["data"]["eval_files"].items()}
+
+
+def evaluate(model_path: Path, files: dict[str, Path]) -> dict:
     """CoNLL 2018 scores of the Russian pipeline without and with the adapter on held-out files."""
     from ..evaluate_nlp import evaluate_pipeline
     from ..nlp.ru import load_ru
@@ -124,9 +168,9 @@ def evaluate(model_path: Path, files: list[Path]) -> dict:
     for label, cfg in (("without", {"adapter": {"apply": False}}),
                        ("with", {"adapter": {"apply": True, "model": str(model_path)}})):
         nlp = load_ru(cfg)
-        for f in files:
+        for name, f in files.items():
             r = evaluate_pipeline(nlp, f)
-            out.setdefault(f.name, {})[label] = {m: r[m] for m in METRICS}
+            out.setdefault(name, {})[label] = {m: r[m] for m in METRICS}
     return out
 
 
