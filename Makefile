@@ -104,7 +104,7 @@ eval-topics: install
 
 # The accuracy numbers of the README and the model cards.
 eval-nlp: install
-	$(BIN)/python -m pipeline.report_nlp --data $(SHARED) --out models/nlp_scores.json
+	$(BIN)/python -m pipeline.report_nlp --data $(SHARED) --out models/nlp_scores.json --readme README.md
 
 # The claim-extraction scores of the README (dev gold and the reference statement).
 eval-claims: install

@@ -197,3 +197,24 @@ def test_final_checks_are_added_to_a_model_card(tmp_path):
     assert card["final_checks"]["g.jsonl"]["detection"]["f1"] == checks["g.jsonl"]["detection"]["f1"]
     assert "| g.jsonl | 1 |" in (model_dir / "README.md").read_text(encoding="utf-8")
     assert "POLCLAIMS_CLAIMS_MODEL" not in __import__("os").environ
+
+
+def test_parse_cache_key_follows_each_languages_models(tmp_path, monkeypatch):
+    """A retrained model file (the Russian UD adapter) must invalidate the cached parses of its
+    language, and only of its language: Kazakh parses stay valid."""
+    from pipeline import config as cfg_mod
+
+    (tmp_path / "models" / "ru_adapter").mkdir(parents=True)
+    (tmp_path / "models" / "kk").mkdir(parents=True)
+    adapter = tmp_path / "models" / "ru_adapter" / "adapter.npz"
+    adapter.write_bytes(b"one")
+    (tmp_path / "models" / "kk" / "tagger.pt").write_bytes(b"kk")
+    configs = {"nlp_ru": {"adapter": {"model": "models/ru_adapter/adapter.npz"}}, "nlp_kk": {"model_dir": "models/kk"}}
+    monkeypatch.setattr(cfg_mod, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(cfg_mod, "load", lambda name: configs[name])
+    ru1, kk1 = training._settings_key("ru"), training._settings_key("kk")
+    adapter.write_bytes(b"two")
+    assert training._settings_key("ru") != ru1
+    assert training._settings_key("kk") == kk1
+    (tmp_path / "models" / "kk" / "tagger.pt").write_bytes(b"kk2")
+    assert training._settings_key("kk") != kk1
