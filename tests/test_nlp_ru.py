@@ -217,3 +217,19 @@ def test_nlp_report_fills_the_readme_table(tmp_path):
         bad = tmp_path / "bad.md"
         bad.write_text("no markers\n", encoding="utf-8")
         update_readme(bad, table)
+
+
+def test_adapter_training_harmonises_the_future_of_byt():
+    """GramEval's Taiga files tag "будет" Aspect=Imp|Tense=Pres, the rest of the training data
+    (and SynTagRus) Tense=Fut: the shipped training config makes them agree before fitting, so the
+    adapter does not learn to turn the future tense of "будет построено" into a present."""
+    from pipeline.training.ru_adapter import harmonise
+
+    rules = config.load("train_ru_adapter")["data"]["harmonise"]
+    taiga = "5 будет быть AUX _ Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act 6 aux _ _".split()
+    assert harmonise(taiga, rules) == {"Mood": "Ind", "Number": "Sing", "Person": "3", "Tense": "Fut",
+                                       "VerbForm": "Fin", "Voice": "Act"}
+    past = "5 было быть AUX _ Aspect=Imp|Gender=Neut|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act 6 aux _ _".split()
+    assert harmonise(past, rules)["Tense"] == "Past" and harmonise(past, rules)["Aspect"] == "Imp"
+    other = "5 будят будить VERB _ Aspect=Imp|Tense=Pres 0 root _ _".split()
+    assert harmonise(other, rules)["Tense"] == "Pres"

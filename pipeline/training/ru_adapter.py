@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -77,11 +78,27 @@ def _offsets(text: str, rows: list[list[str]]) -> list[tuple[int, int, list[str]
     return out
 
 
+def harmonise(cols: list[str], rules: list[dict]) -> dict[str, str]:
+    """The gold features of a token after the `[[data.harmonise]]` rules of the training config
+    (where the training files disagree with each other and with the target convention): a rule
+    matches a lemma and a form pattern, sets features and drops others."""
+    from ..conllu import parse_feats
+
+    feats = parse_feats(cols[5])
+    for rule in rules:
+        if cols[2].lower() == rule["lemma"] and re.search(rule.get("form", ""), cols[1].lower()):
+            if all(feats.get(k) == v for k, v in rule.get("when", {}).items()):
+                for k in rule.get("drop", []):
+                    feats.pop(k, None)
+                feats.update(rule.get("set", {}))
+    return feats
+
+
 def aligned_examples(nlp, files: list[Path], morph_analyzer, features: list[str] | None = None,
                      min_feature_count: int = 30, relations: bool = False,
-                     exclude: set[tuple[str, ...]] | None = None):
+                     exclude: set[tuple[str, ...]] | None = None, harmonise_rules: list[dict] | None = None):
     """Feature dicts and targets of every system token that matches a gold token's span
-    (sentences in `exclude` left out)."""
+    (sentences in `exclude` left out; gold features harmonised by `harmonise_rules`)."""
     from ..conllu import parse_feats
     from ..nlp.ud_adapter import ABSENT, token_features
 
@@ -95,7 +112,7 @@ def aligned_examples(nlp, files: list[Path], morph_analyzer, features: list[str]
             if cols is None or t.is_space:
                 continue
             X.append(token_features(t, morph_analyzer))
-            gold.append((cols[3], parse_feats(cols[5]), cols[7]))
+            gold.append((cols[3], harmonise(cols, harmonise_rules) if harmonise_rules else parse_feats(cols[5]), cols[7]))
     if features is None:
         counts = Counter(k for _, f, _ in gold for k in f)
         features = sorted(k for k, c in counts.items() if c >= min_feature_count)
@@ -126,7 +143,8 @@ def train(out: Path, data: Path | None = None, cfg: dict | None = None) -> dict:
     analyzer = getattr(lem, "_morph", None) if cfg["model"].get("pymorphy", True) else None
     X, Y, n_sents = aligned_examples(nlp, files, analyzer, cfg["model"].get("features") or None,
                                      int(cfg["model"].get("min_feature_count", 30)),
-                                     bool(cfg["model"].get("relations", False)), exclude=exclude)
+                                     bool(cfg["model"].get("relations", False)), exclude=exclude,
+                                     harmonise_rules=cfg["data"].get("harmonise", []))
     log.info("%d sentences, %d aligned tokens, targets: %s", n_sents, len(X), ", ".join(Y))
     adapter = UDAdapter(C=float(cfg["model"]["C"]), max_iter=int(cfg["model"]["max_iter"]),
                         min_count=int(cfg["model"]["min_count"]))
