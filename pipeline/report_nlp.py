@@ -80,12 +80,20 @@ ROW_NAMES = {
 COLS = ["Tokens", "Sentences", "UPOS", "UFeats", "Lemmas", "UAS", "LAS", "tokens_per_second"]
 
 
+def row_name(key: str) -> str:
+    """"ru_gsd_test" -> "Russian: UD GSD test"; "ru_gsd_test@syntagrus" -> "... (syntagrus adapter)"."""
+    base, _, variant = key.partition("@")
+    return ROW_NAMES.get(base, base) + (f", {variant} adapter" if variant else "")
+
+
 def readme_table(results: dict) -> str:
     """The README's table of every scored file (rows in ROW_NAMES order), the targets, the NER line."""
     keys = [k for k in ROW_NAMES if "UPOS" in results.get(k, {})]
+    variants = sorted({k.split("@", 1)[1] for k in results if "@" in k})
+    keys += [f"{k}@{v}" for v in variants for k in ROW_NAMES if "UPOS" in results.get(f"{k}@{v}", {})]
     lines = ["| test set (never trained on) | " + " | ".join(c.replace("tokens_per_second", "tokens/s") for c in COLS) + " |",
              "|---" * (len(COLS) + 1) + "|"]
-    lines += [f"| {ROW_NAMES.get(k, k)} | " + " | ".join(str(results[k].get(c, "")) for c in COLS) + " |" for k in keys]
+    lines += [f"| {row_name(k)} | " + " | ".join(str(results[k].get(c, "")) for c in COLS) + " |" for k in keys]
     lines.append("| targets kk / ru (issues #2, #15) | ≥98 / ≥99 | | ≥88 / ≥97 | ≥80 / ≥92 | ≥90 / ≥96 | | ≥60 / ≥85 | |")
     out = "\n".join(lines) + "\n"
     ner = results.get("kk_kaznerd_test")
@@ -118,6 +126,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "models" / "nlp_scores.json")
     ap.add_argument("--langs", default="kk,ru")
     ap.add_argument("--readme", type=Path, help="fill this README's nlp-scores block with the table")
+    ap.add_argument("--ru-adapter", action="append", default=[], metavar="NAME=MODEL",
+                    help="also score the Russian files with this adapter model (rows '<file>@NAME')")
     args = ap.parse_args(argv)
     results: dict = {}
     langs = args.langs.split(",")
@@ -137,9 +147,16 @@ def main(argv: list[str] | None = None) -> dict:
             # whose sentences the UD adapter was fitted on (configs/train_ru_adapter.toml)
             from .training.ru_adapter import eval_files_of
 
-            for key, path in eval_files_of(load("train_ru_adapter"), args.data).items():
-                if path.exists():
-                    results[key] = evaluate_pipeline(get_pipeline("ru"), path)
+            from .nlp.ru import load_ru
+
+            files = {k: p for k, p in eval_files_of(load("train_ru_adapter"), args.data).items() if p.exists()}
+            for key, path in files.items():
+                results[key] = evaluate_pipeline(get_pipeline("ru"), path)
+            for spec in args.ru_adapter:  # the same files with another adapter: "<key>@<name>"
+                name, _, model = spec.partition("=")
+                nlp = load_ru({"adapter": {"apply": True, "model": model}})
+                for key, path in files.items():
+                    results[f"{key}@{name}"] = evaluate_pipeline(nlp, path)
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     old.update(results)
     args.out.write_text(json.dumps(old, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -201,11 +201,13 @@ def test_nlp_report_fills_the_readme_table(tmp_path):
     scores = {"ru_grameval_news_dev": {"Tokens": 100.0, "Sentences": 98.0, "UPOS": 98.81, "UFeats": 93.26,
                                        "Lemmas": 97.03, "UAS": 92.37, "LAS": 90.09, "tokens_per_second": 900.0},
               "ru_gsd_test": {"Tokens": 98.81, "UPOS": 93.91, "UFeats": 82.42},
+              "ru_gsd_test@syntagrus": {"Tokens": 98.81, "UPOS": 93.5, "UFeats": 81.0},
               "kk_kaznerd_test": {"sentences": 10, "precision": 80.0, "recall": 70.0, "f1": 74.67}}
     table = readme_table(scores)
     rows = [line for line in table.splitlines() if line.startswith("| Russian")]
     assert rows[0].startswith("| Russian: GramEval news (Lenta) dev | 100.0 | 98.0 | 98.81 | 93.26 | 97.03 | 92.37 | 90.09 |")
     assert rows[1].startswith("| Russian: UD GSD test | 98.81 |")
+    assert rows[2].startswith("| Russian: UD GSD test, syntagrus adapter | 98.81 |  | 93.5 | 81.0 |")
     assert "F1 74.67" in table
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{START}\nold table\n{END}\nrest\n", encoding="utf-8")

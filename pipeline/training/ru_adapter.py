@@ -160,7 +160,10 @@ def train(out: Path, data: Path | None = None, cfg: dict | None = None) -> dict:
         "settings": cfg["model"],
         "seconds": round(time.perf_counter() - t0, 1),
         "size_bytes": (out / "adapter.npz").stat().st_size,
-        "command": "make train-ru-adapter",
+        "command": cfg.get("card", {}).get("command", "make train-ru-adapter"),
+        "conventions": cfg.get("card", {}).get("conventions", "UD Russian"),
+        "about": cfg.get("card", {}).get("about", ""),
+        "harmonised": cfg["data"].get("harmonise", []),
     }
     card["skipped_sentences"] = sum(1 for f in files for _ in read_gold(f)) - n_sents
     card["scores"] = evaluate(out / "adapter.npz", {k: f for k, f in eval_files.items() if f.exists()})
@@ -197,41 +200,41 @@ def model_card(card: dict) -> str:
     for name, r in card["scores"].items():
         for label in ("without", "with"):
             rows.append(f"| {name} | {label} adapter | " + " | ".join(str(r[label][m]) for m in METRICS) + " |")
-    return f"""# Russian UD adapter (model card)
+    left_out = (f" Left out of training: {card['skipped_sentences']} sentences that also occur in a scored file."
+                if card.get("skipped_sentences") else "")
+    harm = "".join(f"\n- Harmonised before training: {h['lemma']} /{h.get('form', '')}/ "
+                   f"{', '.join(f'{k}={v}' for k, v in h.get('when', {}).items())} -> "
+                   f"{', '.join(f'{k}={v}' for k, v in h.get('set', {}).items())}"
+                   f"{' without ' + ', '.join(h['drop']) if h.get('drop') else ''}"
+                   for h in card.get("harmonised", []))
+    return f"""# Russian UD adapter (model card): {card.get("conventions", "UD Russian")} conventions
 
 A learned layer on top of the Russian pipeline (Slovnet tagger and parser, pymorphy3 lemmas) that
-maps its UPOS and morphological features to the **SynTagRus / GramEval 2020 conventions** of UD
-Russian: one logistic regression per target over the token's own analysis, its endings, its
-neighbours' tags, its head's tag and pymorphy3's grammemes (`pipeline/nlp/ud_adapter.py`). Lemmas
-of tokens whose UPOS changes are recomputed; heads and relation labels are the parser's. Switched
-by `configs/nlp_ru.toml` `[adapter] apply` / `model`.
+maps its UPOS and morphological features to the {card.get("conventions", "UD Russian")} conventions:
+one logistic regression per target over the token's own analysis, its endings, its neighbours'
+tags, its head's tag and pymorphy3's grammemes (`pipeline/nlp/ud_adapter.py`). Lemmas of tokens
+whose UPOS changes are recomputed; heads and relation labels are the parser's. Chosen by
+`configs/nlp_ru.toml` `[adapter] apply` / `model`.
 
-Why these conventions: most Russian UD text (SynTagRus, by far the largest treebank, PUD and the
-GramEval 2020 data harmonised towards it), and news above all, follows them; GSD and Taiga are
-the minority (e.g. Voice=Pass against Voice=Mid on reflexive verbs, Animacy on adjectives). An
-earlier adapter fitted on the GSD and Taiga dev files taught the pipeline that minority
-convention and cost UFeats on SynTagRus-style news.
+{card.get("about", "")}
 
 - Trained on: {", ".join(card["trained_on"])} ({card["sentences"]} sentences, {card["aligned_tokens"]}
-  tokens whose span matches a gold token). Left out of training: {card.get("skipped_sentences", 0)} sentences that
-  also occur in a scored file (GramEval's Taiga training files re-annotate UD Taiga test
-  sentences; its poetry dev file is part of its poetry training file), and the Middle Russian
-  17cent training file. The SynTagRus and GSD training files are not available here.
+  tokens whose span matches a gold token).{left_out}{harm}
 - Targets: {", ".join(card["targets"])}
-- Settings: `configs/train_ru_adapter.toml` ({json.dumps(card["settings"], ensure_ascii=False)})
+- Settings: {json.dumps(card["settings"], ensure_ascii=False)}
 - Rebuild: `{card["command"]}` ({card["seconds"]} s here); size {card["size_bytes"] / 1e6:.1f} MB.
 
 ## Scores
-End to end from raw text (GramEval files have no `# text` lines: tokens joined by spaces), CoNLL
-2018 shared-task F1, computed by the training command, on files none of whose sentences were
-trained on. The GramEval wiki dev sentences are UD GSD test sentences and the GramEval poetry dev
-sentences UD Taiga test sentences, annotated in GramEval conventions; GSD, Taiga and Poetry test
-keep their own treebank's conventions, so the adapter is not expected to gain there.
+End to end from raw text (files without `# text` lines: tokens joined as `SpaceAfter` says), CoNLL
+2018 shared-task F1, computed by the training command on files none of whose sentences were
+trained on. GramEval wiki dev sentences are UD GSD test sentences and GramEval poetry dev
+sentences UD Taiga test sentences, there in GramEval conventions; UD GSD, Taiga and Poetry test
+keep their own treebank's conventions.
 
 | file | pipeline | {" | ".join(METRICS)} |
 |---|---|{"---|" * len(METRICS)}
 {chr(10).join(rows)}
 
-Limits: the GramEval training files hold about 4,500 sentences, mostly social media, poetry and
-news; rare constructions stay as the tagger had them. Relation labels are not relabelled.
+Limits: a few thousand training sentences, so rare constructions stay as the tagger had them.
+Relation labels are not relabelled.
 """
