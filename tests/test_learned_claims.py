@@ -218,3 +218,18 @@ def test_parse_cache_key_follows_each_languages_models(tmp_path, monkeypatch):
     assert training._settings_key("kk") == kk1
     (tmp_path / "models" / "kk" / "tagger.pt").write_bytes(b"kk2")
     assert training._settings_key("kk") != kk1
+
+
+def test_train_claims_lang_option_refuses_an_unknown_language_and_an_empty_selection(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    gold = tmp_path / "g.jsonl"
+    gold.write_text(json.dumps({"item_id": "x:1:kk", "lang": "kk", "text": "Біз мектеп саламыз.", "claims": []},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["train", "claims", str(gold), "--lang", "en", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 2 and "kk or ru" in res.output
+    res = CliRunner().invoke(app, ["train", "claims", str(gold), "--lang", "ru", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 2 and "no ru text" in res.output
+    assert not (tmp_path / "m").exists()
