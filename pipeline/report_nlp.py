@@ -94,7 +94,7 @@ def readme_table(results: dict) -> str:
     lines = ["| test set (never trained on) | " + " | ".join(c.replace("tokens_per_second", "tokens/s") for c in COLS) + " |",
              "|---" * (len(COLS) + 1) + "|"]
     lines += [f"| {row_name(k)} | " + " | ".join(str(results[k].get(c, "")) for c in COLS) + " |" for k in keys]
-    lines.append("| targets kk / ru (issues #2, #15) | ≥98 / ≥99 | | ≥88 / ≥97 | ≥80 / ≥92 | ≥90 / ≥96 | | ≥60 / ≥85 | |")
+    lines.append("| targets kk / ru (issue #2 / #15) | ≥98 / ≥99 | | ≥88 / ≥97 | ≥80 / ≥92 | ≥90 / ≥96 | | ≥60 / ≥85 | |")
     out = "\n".join(lines) + "\n"
     ner = results.get("kk_kaznerd_test")
     if ner:
