@@ -227,7 +227,7 @@ def test_adapter_training_harmonises_the_future_of_byt():
     adapter does not learn to turn the future tense of "будет построено" into a present."""
     from pipeline.training.ru_adapter import harmonise
 
-    rules = config.load("train_ru_adapter")["data"]["harmonise"]
+    rules = config.load("train_ru_adapter_syntagrus")["data"]["harmonise"]
     taiga = "5 будет быть AUX _ Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act 6 aux _ _".split()
     assert harmonise(taiga, rules) == {"Mood": "Ind", "Number": "Sing", "Person": "3", "Tense": "Fut",
                                        "VerbForm": "Fin", "Voice": "Act"}
