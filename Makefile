@@ -8,7 +8,7 @@ JEMALLOC := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /u
 SAMPLE := data/samples/decentralization-statement.txt
 SHARED ?= ../shared/data
 
-.PHONY: install run serve browser test bench bench-serve bench-memory reliability train-kk train-ru-adapter train-topics train-claims stats-claims eval-nlp eval-claims eval-topics eval-threads train-threads readme-threads clean
+.PHONY: install run serve browser test bench bench-serve bench-memory reliability train-kk train-ru-adapter train-ru-adapter-syntagrus train-topics train-claims stats-claims eval-nlp eval-claims eval-topics eval-threads train-threads readme-threads clean
 
 install: $(STAMP)
 
@@ -82,9 +82,14 @@ train-topics: install
 	  --group-col pair_id --source-col source --lang-col lang --by-col corpus --by-col labels_from \
 	  --out models/topics --eval-gold $(SHARED)/gold/dev.gold.jsonl --note "$(TOPICS_NOTE)"
 
-# The Russian UD adapter (models/ru_adapter): trained on the UD Russian dev files, scored on the tests.
+# The Russian UD adapters: models/ru_adapter (the default, UD GSD/Taiga conventions, trained on
+# their dev files) and models/ru_adapter_syntagrus (SynTagRus/GramEval conventions, trained on the
+# GramEval training files; `[adapter] model` in configs/nlp_ru.toml). Scored on files never trained on.
 train-ru-adapter: install
 	$(BIN)/polclaims train ru-adapter --data $(SHARED) --out models/ru_adapter
+
+train-ru-adapter-syntagrus: install
+	$(BIN)/polclaims train ru-adapter --data $(SHARED) --config train_ru_adapter_syntagrus --out models/ru_adapter_syntagrus
 
 # The learned claim extractor (models/claims) from the claims corpus data/claims (texts from
 # ../shared/data): leave-one-source-out cross-validation against the rules, then the final fit
@@ -102,9 +107,11 @@ eval-topics: install
 	$(BIN)/polclaims evaluate topics $(SHARED)/gold/dev.gold.jsonl
 	$(BIN)/polclaims evaluate topics $(SHARED)/gold/seed.gold.jsonl
 
-# The accuracy numbers of the README and the model cards.
+# The accuracy numbers of the README and the model cards (Russian: with the default adapter, and
+# with the SynTagRus/GramEval adapter as "<file>@syntagrus").
 eval-nlp: install
-	$(BIN)/python -m pipeline.evaluation.report_nlp --data $(SHARED) --out models/nlp_scores.json
+	$(BIN)/python -m pipeline.evaluation.report_nlp --data $(SHARED) --out models/nlp_scores.json --readme README.md \
+	  --ru-adapter syntagrus=models/ru_adapter_syntagrus/adapter.npz
 
 # The claim-extraction scores of the README (dev gold and the reference statement).
 eval-claims: install

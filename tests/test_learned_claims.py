@@ -198,3 +198,39 @@ def test_final_checks_are_added_to_a_model_card(tmp_path):
     assert card["final_checks"]["g.jsonl"]["detection"]["f1"] == checks["g.jsonl"]["detection"]["f1"]
     assert "| g.jsonl | 1 |" in (model_dir / "README.md").read_text(encoding="utf-8")
     assert "POLCLAIMS_CLAIMS_MODEL" not in __import__("os").environ
+
+
+def test_parse_cache_key_follows_each_languages_models(tmp_path, monkeypatch):
+    """A retrained model file (the Russian UD adapter) must invalidate the cached parses of its
+    language, and only of its language: Kazakh parses stay valid."""
+    from pipeline import config as cfg_mod
+
+    (tmp_path / "models" / "ru_adapter").mkdir(parents=True)
+    (tmp_path / "models" / "kk").mkdir(parents=True)
+    adapter = tmp_path / "models" / "ru_adapter" / "adapter.npz"
+    adapter.write_bytes(b"one")
+    (tmp_path / "models" / "kk" / "tagger.pt").write_bytes(b"kk")
+    configs = {"nlp_ru": {"adapter": {"model": "models/ru_adapter/adapter.npz"}}, "nlp_kk": {"model_dir": "models/kk"}}
+    monkeypatch.setattr(cfg_mod, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(cfg_mod, "load", lambda name: configs[name])
+    ru1, kk1 = training._settings_key("ru"), training._settings_key("kk")
+    adapter.write_bytes(b"two")
+    assert training._settings_key("ru") != ru1
+    assert training._settings_key("kk") == kk1
+    (tmp_path / "models" / "kk" / "tagger.pt").write_bytes(b"kk2")
+    assert training._settings_key("kk") != kk1
+
+
+def test_train_claims_lang_option_refuses_an_unknown_language_and_an_empty_selection(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli.app import app
+
+    gold = tmp_path / "g.jsonl"
+    gold.write_text(json.dumps({"item_id": "x:1:kk", "lang": "kk", "text": "Біз мектеп саламыз.", "claims": []},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["train", "claims", str(gold), "--lang", "en", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 2 and "kk or ru" in res.output
+    res = CliRunner().invoke(app, ["train", "claims", str(gold), "--lang", "ru", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 2 and "no ru text" in res.output
+    assert not (tmp_path / "m").exists()

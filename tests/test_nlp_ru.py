@@ -160,3 +160,78 @@ def test_ud_adapter_trains_pickles_and_runs_as_a_component(tmp_path):
 def test_ud_adapter_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="train-ru-adapter"):
         ru.load_ru({"adapter": {"apply": True, "model": str(tmp_path / "nope.npz")}})
+
+
+GRAMEVAL_STYLE = """1	Власти	власть	NOUN	_	Animacy=Inan|Case=Nom|Gender=Fem|Number=Plur	2	nsubj	_	_
+2	отказываются	отказываться	VERB	_	Aspect=Imp|Mood=Ind|Number=Plur|Person=3|Tense=Pres|VerbForm=Fin|Voice=Mid	0	root	_	_
+3	.	.	PUNCT	_	_	2	punct	_	_
+
+# text = Ещё зимой, сказал он.
+1	Ещё	еще	ADV	_	Degree=Pos	2	advmod	_	_
+2	зимой	зима	NOUN	_	Animacy=Inan|Case=Ins|Gender=Fem|Number=Sing	4	obl	_	SpaceAfter=No
+3	,	,	PUNCT	_	_	4	punct	_	_
+4	сказал	сказать	VERB	_	Aspect=Perf|Gender=Masc|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act	0	root	_	_
+5	он	он	PRON	_	Case=Nom|Gender=Masc|Number=Sing|Person=3	4	nsubj	_	SpaceAfter=No
+6	.	.	PUNCT	_	_	4	punct	_	_
+
+"""
+
+
+def test_adapter_training_reads_files_without_text_lines_and_leaves_out_scored_sentences(tmp_path):
+    """GramEval files have no `# text` lines: the sentence text is rebuilt from the forms; a
+    sentence that also occurs in a scored file (even with ё/е and case differences) is not trained on."""
+    from pipeline.training.ru_adapter import read_gold, sentences_of
+
+    train = tmp_path / "train.conllu"
+    train.write_text(GRAMEVAL_STYLE, encoding="utf-8")
+    got = list(read_gold(train))
+    assert [t for t, _ in got] == ["Власти отказываются .", "Ещё зимой, сказал он."]
+    text, toks = got[0]
+    assert [(text[a:b], cols[3]) for a, b, cols in toks] == [("Власти", "NOUN"), ("отказываются", "VERB"), (".", "PUNCT")]
+    scored = tmp_path / "scored.conllu"
+    scored.write_text(GRAMEVAL_STYLE.split("\n\n", 1)[1].replace("Ещё", "еще"), encoding="utf-8")
+    kept = list(read_gold(train, sentences_of([scored])))
+    assert [t for t, _ in kept] == ["Власти отказываются ."]
+
+
+def test_nlp_report_fills_the_readme_table(tmp_path):
+    """`make eval-nlp` writes the README's table from the scores (rows per scored file), never by hand."""
+    from pipeline.evaluation.report_nlp import END, START, readme_table, update_readme
+
+    scores = {"ru_grameval_news_dev": {"Tokens": 100.0, "Sentences": 98.0, "UPOS": 98.81, "UFeats": 93.26,
+                                       "Lemmas": 97.03, "UAS": 92.37, "LAS": 90.09, "tokens_per_second": 900.0},
+              "ru_gsd_test": {"Tokens": 98.81, "UPOS": 93.91, "UFeats": 82.42},
+              "ru_gsd_test@syntagrus": {"Tokens": 98.81, "UPOS": 93.5, "UFeats": 81.0},
+              "kk_kaznerd_test": {"sentences": 10, "precision": 80.0, "recall": 70.0, "f1": 74.67}}
+    table = readme_table(scores)
+    rows = [line for line in table.splitlines() if line.startswith("| Russian")]
+    assert rows[0].startswith("| Russian: GramEval news (Lenta) dev | 100.0 | 98.0 | 98.81 | 93.26 | 97.03 | 92.37 | 90.09 |")
+    assert rows[1].startswith("| Russian: UD GSD test | 98.81 |")
+    assert rows[2].startswith("| Russian: UD GSD test, syntagrus adapter | 98.81 |  | 93.5 | 81.0 |")
+    assert "F1 74.67" in table
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{START}\nold table\n{END}\nrest\n", encoding="utf-8")
+    assert update_readme(readme, table)
+    text = readme.read_text(encoding="utf-8")
+    assert "old table" not in text and "| 98.81 | 93.26 |" in text and text.endswith(f"{END}\nrest\n")
+    assert not update_readme(readme, table)  # unchanged the second time
+    with pytest.raises(SystemExit, match="nlp-scores"):
+        bad = tmp_path / "bad.md"
+        bad.write_text("no markers\n", encoding="utf-8")
+        update_readme(bad, table)
+
+
+def test_adapter_training_harmonises_the_future_of_byt():
+    """GramEval's Taiga files tag "будет" Aspect=Imp|Tense=Pres, the rest of the training data
+    (and SynTagRus) Tense=Fut: the shipped training config makes them agree before fitting, so the
+    adapter does not learn to turn the future tense of "будет построено" into a present."""
+    from pipeline.training.ru_adapter import harmonise
+
+    rules = config.load("train_ru_adapter_syntagrus")["data"]["harmonise"]
+    taiga = "5 будет быть AUX _ Aspect=Imp|Mood=Ind|Number=Sing|Person=3|Tense=Pres|VerbForm=Fin|Voice=Act 6 aux _ _".split()
+    assert harmonise(taiga, rules) == {"Mood": "Ind", "Number": "Sing", "Person": "3", "Tense": "Fut",
+                                       "VerbForm": "Fin", "Voice": "Act"}
+    past = "5 было быть AUX _ Aspect=Imp|Gender=Neut|Mood=Ind|Number=Sing|Tense=Past|VerbForm=Fin|Voice=Act 6 aux _ _".split()
+    assert harmonise(past, rules)["Tense"] == "Past" and harmonise(past, rules)["Aspect"] == "Imp"
+    other = "5 будят будить VERB _ Aspect=Imp|Tense=Pres 0 root _ _".split()
+    assert harmonise(other, rules)["Tense"] == "Pres"

@@ -14,7 +14,6 @@ import json
 import random
 import time
 from collections import Counter
-from pathlib import Path
 
 from pipeline import config
 

@@ -357,16 +357,20 @@ def train_kk(
 
 @train_app.command("ru-adapter")
 def train_ru_adapter(
-    data: Path = typer.Option(Path("../shared/data"), help="Folder holding ud/ru_gsd and ud/ru_taiga."),
+    data: Path = typer.Option(Path("../shared/data"), help="Folder holding ud/ru_gsd, ud/ru_taiga, ud/ru_grameval, ud/ru_poetry."),
     out: Path = typer.Option(Path("models/ru_adapter"), help="Where the adapter and its model card go."),
+    config_name: str = typer.Option("train_ru_adapter", "--config",
+                                    help="Training settings: configs/<NAME>.toml (train_ru_adapter: UD GSD/Taiga "
+                                         "conventions; train_ru_adapter_syntagrus: SynTagRus/GramEval conventions)."),
 ) -> None:
-    """Train the Russian UD adapter (UPOS and features in UD Russian conventions) on the UD dev
-    files and score the pipeline without and with it on the test files (configs/train_ru_adapter.toml)."""
+    """Train the Russian UD adapter (UPOS and features in one UD Russian convention) on the
+    training files of its config and score the pipeline without and with it on the scored files."""
+    from pipeline import config
     from pipeline.training import ru_adapter
 
     quiet_libraries()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    card = ru_adapter.train(out, data)
+    card = ru_adapter.train(out, data, config.load(config_name))
     for name, r in card["scores"].items():
         for label in ("without", "with"):
             typer.echo(f"{name} {label} adapter: " + ", ".join(f"{m} {r[label][m]}" for m in ru_adapter.METRICS))

@@ -35,6 +35,8 @@ def train_claims(
     cv: bool = typer.Option(True, "--cv/--no-cv", help="Leave-one-source-out cross-validation before the final fit."),
     min_source_texts: Optional[int] = typer.Option(None, "--min-source-texts",
                                                    help="Sources with fewer texts form one fold (default: configs/claims/model.toml)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Only the texts of this language (kk or ru), e.g. to compare "
+                                                         "one language's pipeline settings quickly; the shipped model uses both."),
     format: str = typer.Option("table", "--format", "-f", help="table or json."),
 ) -> None:
     """Train the learned claim extractor and report it on held-out sources.
@@ -64,6 +66,14 @@ def train_claims(
         if not records:
             typer.echo("error: no labelled text found: the claims corpus reads its texts from ../shared/data "
                        "(set POLCLAIMS_SHARED_DATA)", err=True)
+            raise typer.Exit(2)
+    if lang:
+        if lang not in ("kk", "ru"):
+            typer.echo(f"error: --lang {lang!r}: kk or ru", err=True)
+            raise typer.Exit(2)
+        records = [r for r in records if r.get("lang") == lang]
+        if not records:
+            typer.echo(f"error: no {lang} text to train on", err=True)
             raise typer.Exit(2)
     mst = min_source_texts or int(config.load("claims/model").get("cv", {}).get("min_source_texts", 60))
     command = "polclaims train claims " + " ".join(shlex.quote(a) for a in sys.argv[3:])

@@ -1,7 +1,8 @@
 """Compute every NLP score the README and model cards report (`make eval-nlp`).
 
 Kazakh: the held-out test fold of KTB (the split of `configs/train_kk.toml`, never trained on)
-and the KazNERD test part for NER. Russian: UD GSD and Taiga test files.
+and the KazNERD test part for NER. Russian: the scored files of `configs/train_ru_adapter.toml`
+(GramEval 2020 dev genres, UD GSD, Taiga and Poetry test), none trained on.
 Results go to a JSON file; a Markdown table is printed for the README.
 """
 from __future__ import annotations
@@ -62,6 +63,60 @@ def evaluate_kk_ner(test_file: Path, limit: int | None = None) -> dict:
             "f1": round(100 * f1, 2), "seconds": round(elapsed, 1)}
 
 
+START, END = "<!-- nlp-scores:start -->", "<!-- nlp-scores:end -->"
+# README rows: result key -> row name (other keys stay in the JSON file only)
+ROW_NAMES = {
+    "kk_ktb_test_fold": "Kazakh: KTB test fold",
+    "ru_grameval_news_dev": "Russian: GramEval news (Lenta) dev",
+    "ru_grameval_syntagrus_dev": "Russian: GramEval SynTagRus fiction dev",
+    "ru_grameval_social_dev": "Russian: GramEval social dev",
+    "ru_grameval_wiki_dev": "Russian: GramEval wiki dev (GSD sentences)",
+    "ru_grameval_poetry_dev": "Russian: GramEval poetry dev (Taiga sentences)",
+    "ru_grameval_17cent_dev": "Russian: GramEval 17th-century dev",
+    "ru_gsd_test": "Russian: UD GSD test",
+    "ru_taiga_test": "Russian: UD Taiga test",
+    "ru_poetry_test": "Russian: UD Poetry test",
+}
+COLS = ["Tokens", "Sentences", "UPOS", "UFeats", "Lemmas", "UAS", "LAS", "tokens_per_second"]
+
+
+def row_name(key: str) -> str:
+    """"ru_gsd_test" -> "Russian: UD GSD test"; "ru_gsd_test@syntagrus" -> "... (syntagrus adapter)"."""
+    base, _, variant = key.partition("@")
+    return ROW_NAMES.get(base, base) + (f", {variant} adapter" if variant else "")
+
+
+def readme_table(results: dict) -> str:
+    """The README's table of every scored file (rows in ROW_NAMES order), the targets, the NER line."""
+    keys = [k for k in ROW_NAMES if "UPOS" in results.get(k, {})]
+    variants = sorted({k.split("@", 1)[1] for k in results if "@" in k})
+    keys += [f"{k}@{v}" for v in variants for k in ROW_NAMES if "UPOS" in results.get(f"{k}@{v}", {})]
+    lines = ["| test set (never trained on) | " + " | ".join(c.replace("tokens_per_second", "tokens/s") for c in COLS) + " |",
+             "|---" * (len(COLS) + 1) + "|"]
+    lines += [f"| {row_name(k)} | " + " | ".join(str(results[k].get(c, "")) for c in COLS) + " |" for k in keys]
+    lines.append("| targets kk / ru (issue #2 / #15) | ≥98 / ≥99 | | ≥88 / ≥97 | ≥80 / ≥92 | ≥90 / ≥96 | | ≥60 / ≥85 | |")
+    out = "\n".join(lines) + "\n"
+    ner = results.get("kk_kaznerd_test")
+    if ner:
+        out += (f"\nKazakh NER on the KazNERD test part ({ner['sentences']} sentences, gold tokens, 25 classes): "
+                f"entity-level P {ner['precision']} / R {ner['recall']} / F1 {ner['f1']}.\n")
+    return out
+
+
+def update_readme(readme: Path, table: str) -> bool:
+    """Put `table` between the nlp-scores markers of `readme`; True when the file changed."""
+    import re
+
+    text = readme.read_text(encoding="utf-8")
+    block = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
+    if not block.search(text):
+        raise SystemExit(f"{readme}: no {START} ... {END} block to fill")
+    new = block.sub(lambda _: f"{START}\n{table}{END}", text)
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+    return new != text
+
+
 def main(argv: list[str] | None = None) -> dict:
     from pipeline.evaluation.nlp import evaluate_pipeline
     from pipeline.nlp import get_pipeline
@@ -70,6 +125,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--data", type=Path, default=PROJECT_ROOT.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=PROJECT_ROOT / "models" / "nlp_scores.json")
     ap.add_argument("--langs", default="kk,ru")
+    ap.add_argument("--readme", type=Path, help="fill this README's nlp-scores block with the table")
+    ap.add_argument("--ru-adapter", action="append", default=[], metavar="NAME=MODEL",
+                    help="also score the Russian files with this adapter model (rows '<file>@NAME')")
     args = ap.parse_args(argv)
     results: dict = {}
     langs = args.langs.split(",")
@@ -85,21 +143,26 @@ def main(argv: list[str] | None = None) -> dict:
             results["kk_ktb_test_fold_without_tag_corrector"] = evaluate_pipeline(bare, test)
             results["kk_kaznerd_test"] = evaluate_kk_ner(args.data / "kaznerd" / "IOB2_test-part.txt")
         if "ru" in langs:
-            for name in ("ru_gsd/ru_gsd-ud-test.conllu", "ru_taiga/ru_taiga-ud-test.conllu"):
-                key = Path(name).stem.replace("-ud-", "_")
-                results[key] = evaluate_pipeline(get_pipeline("ru"), args.data / "ud" / name)
+            # every scored Russian file (GramEval dev genres, UD GSD / Taiga / Poetry test), none of
+            # whose sentences the UD adapter was fitted on (configs/train_ru_adapter.toml)
+            from pipeline.nlp.ru import load_ru
+
+            scored = load("train_ru_adapter")["data"]["eval_files"]
+            files = {k: args.data / rel for k, rel in scored.items() if (args.data / rel).exists()}
+            for key, path in files.items():
+                results[key] = evaluate_pipeline(get_pipeline("ru"), path)
+            for spec in args.ru_adapter:  # the same files with another adapter: "<key>@<name>"
+                name, _, model = spec.partition("=")
+                nlp = load_ru({"adapter": {"apply": True, "model": model}})
+                for key, path in files.items():
+                    results[f"{key}@{name}"] = evaluate_pipeline(nlp, path)
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     old.update(results)
     args.out.write_text(json.dumps(old, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    cols = ["Tokens", "Sentences", "UPOS", "UFeats", "Lemmas", "UAS", "LAS", "tokens_per_second"]
-    print("| test set | " + " | ".join(cols) + " |")
-    print("|---" * (len(cols) + 1) + "|")
-    for key, sc in old.items():
-        if "UPOS" in sc:
-            print(f"| {key} | " + " | ".join(str(sc.get(c, "")) for c in cols) + " |")
-    for key, sc in old.items():
-        if "f1" in sc:
-            print(f"| {key} (NER P/R/F1) | {sc['precision']} / {sc['recall']} / {sc['f1']} |")
+    table = readme_table(old)
+    print(table)
+    if args.readme:
+        update_readme(args.readme, table)
     return results
 
 

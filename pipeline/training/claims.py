@@ -27,12 +27,38 @@ from pipeline.claims.learned import CandidateRecord, ClaimModel, apply_model, la
 CACHE_DIR = Path("build/claims_cache")
 
 
-def _settings_key() -> str:
-    """Changes when anything that shapes the parses changes (package version, NLP configs)."""
+def _settings_key(lang: str) -> str:
+    """Changes when anything that shapes one language's parses changes: the package version, the
+    language's NLP config and the contents of the model files it names (a retrained adapter or
+    tagger invalidates the cache; the other language's parses stay valid)."""
     h = hashlib.sha1(__version__.encode())
-    for name in ("nlp_kk", "nlp_ru"):
-        h.update(json.dumps(config.load(name), sort_keys=True, default=str).encode())
+    cfg = config.load(f"nlp_{lang}")
+    h.update(json.dumps(cfg, sort_keys=True, default=str).encode())
+    for path in sorted(_model_files(cfg)):
+        h.update(path.name.encode())
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
     return h.hexdigest()[:12]
+
+
+def _model_files(cfg: Any) -> set[Path]:
+    """Files of the project that a config names (relative paths such as models/ru_adapter/adapter.npz);
+    folders are walked."""
+    out: set[Path] = set()
+    if isinstance(cfg, dict):
+        for v in cfg.values():
+            out |= _model_files(v)
+    elif isinstance(cfg, list):
+        for v in cfg:
+            out |= _model_files(v)
+    elif isinstance(cfg, str) and cfg.startswith("models/"):
+        path = config.PROJECT_ROOT / cfg
+        if path.is_file():
+            out.add(path)
+        elif path.is_dir():
+            out |= {f for f in path.rglob("*") if f.is_file()}
+    return out
 
 
 def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, progress: bool = True
@@ -47,33 +73,33 @@ def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, pro
     from pipeline.claims.extract import extractor_for
     from pipeline.claims.learned import analyse_sentence
 
-    key = _settings_key()
-    cache: dict[str, bytes] = {}
-    cache_file = None
-    if cache_dir is not None:
-        cache_file = Path(cache_dir) / f"docs-{key}.pkl"
-        if cache_file.exists():
-            with open(cache_file, "rb") as fh:
-                cache = pickle.load(fh)
     sents = []
     for it in items:
         for p in segment(it["item_id"], it["text"]):
             for s in p.sentences:
                 if not s.boilerplate and s.lang in ("kk", "ru"):
                     sents.append((it, s))
-    todo = [((it, s), s.lang, s.text) for it, s in sents if _doc_key(s.lang, s.text) not in cache]
-    if todo:
-        stream = pipe_by_language(todo)
-        if progress:
-            from tqdm import tqdm
+    cache: dict[str, bytes] = {}
+    for lang in sorted({s.lang for _, s in sents}):  # one cache file per language and its settings
+        cache_file = Path(cache_dir) / f"docs-{lang}-{_settings_key(lang)}.pkl" if cache_dir is not None else None
+        part: dict[str, bytes] = {}
+        if cache_file is not None and cache_file.exists():
+            with open(cache_file, "rb") as fh:
+                part = pickle.load(fh)
+        todo = [((it, s), s.lang, s.text) for it, s in sents if s.lang == lang and _doc_key(s.lang, s.text) not in part]
+        if todo:
+            stream = pipe_by_language(todo)
+            if progress:
+                from tqdm import tqdm
 
-            stream = tqdm(stream, total=len(todo), desc="parsing corpus sentences", unit="sent")
-        for (_, s), lang, doc in stream:
-            cache[_doc_key(lang, s.text)] = doc.to_bytes()
-        if cache_file is not None:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            with open(cache_file, "wb") as fh:
-                pickle.dump(cache, fh)
+                stream = tqdm(stream, total=len(todo), desc=f"parsing corpus sentences ({lang})", unit="sent")
+            for (_, s), lg, doc in stream:
+                part[_doc_key(lg, s.text)] = doc.to_bytes()
+            if cache_file is not None:
+                cache_file.parent.mkdir(parents=True, exist_ok=True)
+                with open(cache_file, "wb") as fh:
+                    pickle.dump(part, fh)
+        cache.update(part)
     records: list[CandidateRecord] = []
     rules: dict[str, list[Claim]] = {it["item_id"]: [] for it in items}
     # actor/target options only where a gold claim is (they train and score the role chooser;
