@@ -49,7 +49,8 @@ bench: install
 	$(BIN)/python -m pipeline.benchmarks.run --out bench/results.json
 
 # Flat memory: `process` (2 workers) on 10,000 and on 100,000 one-sentence statements sampled
-# from ../shared/data/parallel_kk_ru (about 30 minutes here); peaks go into bench/results.json.
+# from ../shared/data/parallel_kk_ru (about 1.5 hours here: ~20 statements/s with 2 workers on
+# 2026-12-02); peaks go into bench/results.json.
 # The default allocator on purpose: jemalloc with decay off (dirty_decay_ms:-1, good for training)
 # never hands pages back, and over 100,000 statements a worker grew from 2 GB to 9 GB with it.
 # `polclaims serve` on a generated 1,000,000-claim store (bulk SQL, about 2 minutes the first
