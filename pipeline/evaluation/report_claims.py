@@ -75,14 +75,9 @@ def render(figures: list[dict[str, Any]]) -> str:
 
 def update_readme(readme: Path, table: str) -> bool:
     """Put `table` between the markers of `readme`; True when the file changed."""
-    text = readme.read_text(encoding="utf-8")
-    block = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
-    if not block.search(text):
-        raise SystemExit(f"{readme}: no {START} ... {END} block to fill")
-    new = block.sub(lambda _: f"{START}\n{table}{END}", text)
-    if new != text:
-        readme.write_text(new, encoding="utf-8")
-    return new != text
+    from pipeline.evaluation.readme import fill_block
+
+    return fill_block(readme, START, END, table)
 
 
 def readme_block(readme: Path) -> str | None:

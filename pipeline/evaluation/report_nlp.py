@@ -105,16 +105,9 @@ def readme_table(results: dict) -> str:
 
 def update_readme(readme: Path, table: str) -> bool:
     """Put `table` between the nlp-scores markers of `readme`; True when the file changed."""
-    import re
+    from pipeline.evaluation.readme import fill_block
 
-    text = readme.read_text(encoding="utf-8")
-    block = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
-    if not block.search(text):
-        raise SystemExit(f"{readme}: no {START} ... {END} block to fill")
-    new = block.sub(lambda _: f"{START}\n{table}{END}", text)
-    if new != text:
-        readme.write_text(new, encoding="utf-8")
-    return new != text
+    return fill_block(readme, START, END, table)
 
 
 def main(argv: list[str] | None = None) -> dict:
