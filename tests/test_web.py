@@ -377,8 +377,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(db):
+def _serving(db):
+    """`polclaims serve` on `db` in a subprocess, as a user starts it; yields its base URL."""
     import os
     import subprocess
     import sys
@@ -405,6 +405,11 @@ def server(db):
     yield base
     proc.terminate()
     proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(db):
+    yield from _serving(db)
 
 
 @pytest.fixture(scope="module")
@@ -576,32 +581,7 @@ def test_a_claim_of_a_thread_links_to_its_thread(thread_app, thread_db):
 
 @pytest.fixture(scope="module")
 def thread_server(thread_db):
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli.app", "serve", "--db", str(thread_db), "--port", str(port)],
-                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=dict(os.environ, PYTHONPATH=str(root)))
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            urllib.request.urlopen(base + "/-/versions.json", timeout=2).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                pytest.fail(f"polclaims serve did not start: {proc.stdout.read().decode(errors='replace')[-2000:]}")
-            time.sleep(0.3)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
+    yield from _serving(thread_db)
 
 
 def test_in_the_browser_threads_list_to_thread_page(thread_server, browser, thread_db):
