@@ -600,6 +600,11 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
                        "complete; fix the cause and run the same command again: stored statements are "
                        "skipped", started=True) from e
     finally:
+        # a run stopped early ends its workers now, not when the generator is garbage-collected
+        # (the exception's traceback keeps it alive, possibly until the interpreter exits)
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
         if bar is not None:
             bar.close()
         if store is not None:
