@@ -19,11 +19,13 @@ import threading
 import time
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from pipeline import config
 from pipeline.claims import StatementResult
 from pipeline.batch.analyse import chunks as _chunks, current_version, process_statements
 from pipeline.io.writer import ClaimWriter
@@ -244,6 +246,96 @@ def _died(chunk: list, tries: int) -> list[StatementResult]:
             for item in chunk]
 
 
+def stuck_after() -> float:
+    """Seconds after which a worker pool counts as stuck (`configs/process.toml [workers]`)."""
+    return float(config.load("process").get("workers", {}).get("stuck_after_s", 30))
+
+
+def _pool_processes(pool: ProcessPoolExecutor) -> list:
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _result(pool: ProcessPoolExecutor, future, patience: float):
+    """`future.result()`, but never waiting forever on a dead worker. A worker killed while it
+    sent a result leaves the pool's manager thread reading the rest of that message forever: the
+    future then never resolves and the pool never reports the death. A worker that has exited
+    while this future is pending, for `patience` seconds, counts as a broken pool."""
+    dead_since = None
+    while True:
+        try:
+            return future.result(timeout=min(1.0, patience))
+        except FuturesTimeout:
+            pass
+        if any(p.exitcode is not None for p in _pool_processes(pool)):
+            dead_since = dead_since if dead_since is not None else time.monotonic()
+            if time.monotonic() - dead_since >= patience:
+                raise BrokenProcessPool(f"a worker process died and its pool did not report it within "
+                                        f"{patience:g} s")
+        else:
+            dead_since = None
+
+
+def _close_pool(pool: ProcessPoolExecutor, patience: float, stop: bool = False) -> bool:
+    """Shut `pool` down without ever waiting forever; True when its workers exited by themselves.
+
+    `ProcessPoolExecutor.shutdown(wait=True)` waits for every worker to read its stop message and
+    exit. A worker killed at that moment (a SIGKILL, the OOM killer) can die holding one of the
+    locks the workers share: the task queue's read lock (an idle worker waits for its next task
+    holding it) or the result queue's write lock (a worker reporting its exit). The other workers
+    then wait on that lock forever and so does `shutdown` (Python 3.11). Here the workers get
+    `patience` seconds to exit; those left are killed (nothing is lost: every result this run
+    reads has arrived by then), and the pool's manager thread is unblocked. `stop`: terminate
+    the workers at once (a run stopping early, a broken pool)."""
+    procs = _pool_processes(pool)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    call_queue = getattr(pool, "_call_queue", None)
+    result_queue = getattr(pool, "_result_queue", None)
+    if stop:
+        for p in procs:
+            if p.exitcode is None:
+                p.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + patience
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+    stuck = [p for p in procs if p.exitcode is None]
+    if stuck:
+        log.warning("%d worker process(es) did not exit within %g s of their pool's end (another worker "
+                    "was probably killed holding a lock they share); killing them (pids %s)", len(stuck),
+                    patience, ", ".join(str(p.pid) for p in stuck))
+        for p in stuck:
+            p.kill()
+        for p in stuck:
+            p.join(patience)
+
+    def release_pipes() -> None:
+        # With every worker gone, this process holds the last ends of the queues' pipes: closing
+        # them ends a read of a result message cut short by a killed worker (EOF) and a write of
+        # a task nobody will read (EPIPE), the places where the manager thread could still wait.
+        for conn in (getattr(result_queue, "_writer", None), getattr(call_queue, "_reader", None)):
+            try:
+                if conn is not None:
+                    conn.close()
+            except OSError:
+                pass
+
+    released = bool(stop or stuck)
+    if released:
+        release_pipes()
+    if manager is not None:
+        manager.join(patience if released else max(0.0, deadline - time.monotonic()))
+        if manager.is_alive() and not released:
+            release_pipes()
+            manager.join(patience)
+        if manager.is_alive():
+            log.error("the worker pool's manager thread did not stop within %g s after its workers had "
+                      "exited", patience)
+            return False
+    if result_queue is not None:
+        result_queue.close()
+    return not stuck
+
+
 def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: int = 32,
             state: dict | None = None) -> Iterator[StatementResult]:
     """Results in input order; with several workers at most 2 chunks per worker are in flight.
@@ -266,6 +358,7 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
         return
     ctx = mp.get_context("spawn")  # no fork after threads: PyTorch and BLAS start their own
     state["workers"] = workers
+    patience = stuck_after()
 
     def start() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
@@ -276,13 +369,13 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
         for attempt in range(1, WORKER_TRIES + 1):
             try:
                 for f in [pool.submit(_worker_ready) for _ in range(workers)]:  # models load side by side
-                    f.result()
+                    _result(pool, f, patience)
                 break
             except BrokenProcessPool:
                 if attempt == WORKER_TRIES:
                     raise
                 state["worker_restarts"] += 1
-                pool.shutdown(wait=True, cancel_futures=True)
+                _close_pool(pool, patience, stop=True)
                 pool = start()
         state["load_seconds"] = state.get("load_seconds", 0.0) + time.perf_counter() - t_load
         return pool
@@ -310,7 +403,7 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
                 if exhausted:
                     break
                 # these workers had their share and all their chunks are in: replace them
-                pool.shutdown(wait=True)
+                _close_pool(pool, patience)
                 pool = ready(start())
                 state["worker_recycles"] += 1
                 submitted = 0
@@ -321,12 +414,12 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
                 yield from _died(entry[0], entry[2])
                 continue
             try:
-                results = entry[1].result()
+                results = _result(pool, entry[1], patience)
             except BrokenProcessPool:
                 state["worker_restarts"] += 1
                 log.warning("a worker process died (killed, or out of memory); starting new workers "
                             "and sending its unfinished statements again")
-                pool.shutdown(wait=True, cancel_futures=True)
+                _close_pool(pool, patience, stop=True)
                 pool = start()
                 submitted = 0
                 for e in pending:
@@ -340,10 +433,8 @@ def analyse(items: Iterable[Statement | Failure], workers: int = 1, chunk_size: 
             yield from results
         finished = True
     finally:
-        if not finished:  # stopped early (an error, Ctrl-C): do not wait for chunks nobody will read
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                proc.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        # stopped early (an error, Ctrl-C): do not wait for chunks nobody will read
+        _close_pool(pool, patience, stop=not finished)
 
 
 # ---- the run ---------------------------------------------------------------------------------
@@ -509,6 +600,11 @@ def run_process(inputs: list[str], out: str, db: Path | None, chunk_size: int = 
                        "complete; fix the cause and run the same command again: stored statements are "
                        "skipped", started=True) from e
     finally:
+        # a run stopped early ends its workers now, not when the generator is garbage-collected
+        # (the exception's traceback keeps it alive, possibly until the interpreter exits)
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
         if bar is not None:
             bar.close()
         if store is not None:
