@@ -37,3 +37,22 @@ def test_trim_can_be_switched_off(monkeypatch):
         assert memory.fix_mmap_threshold() is False
     finally:
         memory._trim_enabled.cache_clear()
+
+
+def test_memory_bench_sizes_can_be_measured_in_separate_runs(monkeypatch, tmp_path):
+    """`make bench-memory` at 100,000 statements takes hours: each size is saved as soon as it is
+    measured, and a later run of the other size alone completes the comparison."""
+    import pipeline.benchmarks.run as run
+
+    peaks = {10: 100, 20: 108}
+    monkeypatch.setattr(run, "sentence_corpus", lambda data, work, n: tmp_path / f"memory_{n}.jsonl")
+    monkeypatch.setattr(run, "memory_run", lambda stmts, workers, tmp: {
+        "statements": int(stmts.stem.split("_")[1]), "workers": workers, "seconds": 1.0, "peak_main_mb": 1,
+        "peak_worker_mb": peaks[int(stmts.stem.split("_")[1])] // 2, "peak_tree_mb": peaks[int(stmts.stem.split("_")[1])]})
+    saved = []
+    first = run.bench_memory(tmp_path, (10,), save=lambda out: saved.append(dict(out)))
+    assert saved and "10" in saved[-1] and "peak_tree_change" not in first   # kept at once; nothing to compare yet
+    both = run.bench_memory(tmp_path, (20,), previous=first)
+    assert both["10"] == first["10"] and both["peak_tree_change"] == 0.08
+    old_format = {"10": {k: v for k, v in first["10"].items() if k != "measured_at"}}
+    assert "peak_tree_change" not in run.bench_memory(tmp_path, (20,), previous=old_format)  # undated: dropped

@@ -586,6 +586,8 @@ def memory_from_bench() -> dict[str, Any]:
     except (OSError, KeyError, ValueError):
         return {"measured": False, "note": "run `make bench-memory`"}
     change = mem.get("peak_tree_change")
+    if change is None:  # one size measured so far (sizes can be run in separate sessions)
+        return {"measured": False, "note": "run `make bench-memory` for both sizes"}
     return {"measured": True, "source": "bench/results.json (make bench-memory)",
             "peak_tree_mb_10000": mem.get("10000", {}).get("peak_tree_mb"),
             "peak_tree_mb_100000": mem.get("100000", {}).get("peak_tree_mb"),

@@ -288,12 +288,30 @@ def memory_run(stmts: Path, workers: int, tmp: Path) -> dict:
             "tree_mb_over_time": timeline[::step]}
 
 
-def bench_memory(data: Path, sizes: tuple[int, ...] = (10_000, 100_000), workers: int = 2) -> dict:
+def bench_memory(data: Path, sizes: tuple[int, ...] = (10_000, 100_000), workers: int = 2,
+                 previous: dict | None = None, save=None) -> dict:
+    """Peak memory of `process` at each size. Sizes can be measured in separate sessions (the
+    100,000 run takes about 1.5 hours): a size measured before, with the same code version, is
+    kept from `previous`, and `save(out)` is called after each size so an interrupted run keeps
+    what it measured. Each size carries its date and commit: the figures of a pair should come from
+    the same code (figures from before this format, with no date, are dropped)."""
     tmp = PROJECT_ROOT / "build" / "bench"
-    out = {str(n): memory_run(sentence_corpus(data, tmp, n), workers, tmp) for n in sizes}
-    a, b = out[str(sizes[0])], out[str(sizes[-1])]
-    out["peak_tree_change"] = round(b["peak_tree_mb"] / a["peak_tree_mb"] - 1, 3)
-    out["peak_worker_change"] = round(b["peak_worker_mb"] / a["peak_worker_mb"] - 1, 3)
+    out = {k: v for k, v in (previous or {}).items() if k.isdigit() and isinstance(v, dict) and v.get("measured_at")}
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                                text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    for n in sizes:
+        out[str(n)] = {**memory_run(sentence_corpus(data, tmp, n), workers, tmp), "commit": commit,
+                       "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+        if save is not None:
+            save(out)
+    lo, hi = min(out, key=int), max(out, key=int)
+    if lo != hi:
+        a, b = out[lo], out[hi]
+        out["peak_tree_change"] = round(b["peak_tree_mb"] / a["peak_tree_mb"] - 1, 3)
+        out["peak_worker_change"] = round(b["peak_worker_mb"] / a["peak_worker_mb"] - 1, 3)
     return out
 
 
@@ -547,14 +565,19 @@ def _run_only(args, only: set[str]) -> dict:
         results["workers"] = bench_workers(bench_statements(args.data, work, args.worker_statements))
     if "memory" in only:
         sizes = tuple(int(x) for x in os.environ.get("POLCLAIMS_BENCH_MEMORY_SIZES", "10000,100000").split(","))
-        results["memory"] = bench_memory(args.data, sizes)
-        m = results["memory"]
-        for n in sizes:
-            r = m[str(n)]
+        def save(partial: dict) -> None:  # each size as soon as it is measured
+            results["memory"] = partial
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+
+        results["memory"] = m = bench_memory(args.data, sizes, previous=results.get("memory"), save=save)
+        for n in sorted((k for k in m if k.isdigit()), key=int):
+            r = m[n]
             print(f"{n} statements, {r['workers']} workers: {r['seconds']} s, peak RSS main {r['peak_main_mb']} MB, "
                   f"largest worker {r['peak_worker_mb']} MB, all processes {r['peak_tree_mb']} MB")
-        print(f"peak memory change {sizes[0]} -> {sizes[-1]}: all processes {100 * m['peak_tree_change']:+.1f}%, "
-              f"worker {100 * m['peak_worker_change']:+.1f}%")
+        if "peak_tree_change" in m:
+            print(f"peak memory change: all processes {100 * m['peak_tree_change']:+.1f}%, "
+                  f"worker {100 * m['peak_worker_change']:+.1f}%")
     if "serve" in only:
         results["serve"] = _child(SERVE)
         _print_serve(results["serve"])
