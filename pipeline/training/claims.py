@@ -146,7 +146,8 @@ def model_from_settings(s: dict | None = None) -> ClaimModel:
                       max_iter=int(s.get("max_iter", 3000)), tense_C=float(s.get("tense_C", 1.0)),
                       use_tense_model=bool(s.get("tense_model", True)),
                       none_threshold=s.get("none_threshold", "auto"), min_count=int(s.get("min_count", 2)),
-                      role_C=float(s.get("role_C", 0.5)), learn_roles=bool(s.get("learn_roles", True)))
+                      role_C=float(s.get("role_C", 0.5)), learn_roles=bool(s.get("learn_roles", True)),
+                      vectors=s["vectors"] if s.get("vectors", {}).get("use", False) else None)
 
 
 def _align_pairs(items: Sequence[dict], predicted: dict[str, list[Claim]]) -> None:
