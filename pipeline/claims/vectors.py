@@ -77,6 +77,26 @@ class LemmaVectors(TransformerMixin, BaseEstimator):
     def _block(self) -> int:
         return len(self.slots) + int(self.sentence)
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_cache", None)   # looked-up vectors: rebuilt on demand, never saved
+        return state
+
+    def _vector(self, lang: str, lemma: str) -> "np.ndarray | None":
+        """The unit-length projected vector of a lemma (None: not in the table), cached across
+        calls: `process` asks for the same frequent words chunk after chunk."""
+        cache = self.__dict__.setdefault("_cache", {})
+        key = (lang, lemma)
+        if key not in cache:
+            word_ids, rows = _table(lang)
+            i = word_ids.get(lemma.lower())
+            if i is None:
+                cache[key] = None
+            else:
+                mu, w = self.proj_[lang]
+                cache[key] = _unit((_unit(rows([i])[0]) - mu) @ w)
+        return cache[key]
+
     def transform(self, X):
         import scipy.sparse as sp
 
@@ -84,32 +104,28 @@ class LemmaVectors(TransformerMixin, BaseEstimator):
         langs = [lg for lg in self.langs if lg in self.proj_]
         width = self.dims * self._block()
         out = np.zeros((len(X), width * len(langs)), dtype=np.float32)
-        cache: dict[tuple[str, str], "np.ndarray | None"] = {}
-
-        def vec(lang: str, lemma: str):
-            key = (lang, lemma)
-            if key not in cache:
-                word_ids, rows = _table(lang)
-                i = word_ids.get(lemma.lower())
-                if i is None:
-                    cache[key] = None
-                else:
-                    mu, w = self.proj_[lang]
-                    cache[key] = (_unit(rows([i])[0]) - mu) @ w
-            return cache[key]
-
+        slot_of = {s: i for i, s in enumerate(self.slots)}
         for r, x in enumerate(X):
-            lang = next((k[5:] for k in x if k.startswith("lang=")), None)
+            lang, found, sentence = None, {}, []
+            for k in x:   # one pass over the keys (a candidate has a few hundred)
+                eq = k.find("=")
+                head = k[: eq + 1]
+                if head == "lang=":
+                    lang = k[eq + 1:]
+                elif head == "sb=":
+                    sentence.append(k)
+                elif head in slot_of and head not in found:
+                    found[head] = k
             if lang not in langs:
                 continue
             base = langs.index(lang) * width
-            for s, slot in enumerate(self.slots):
-                key = next((k for k in x if k.startswith(slot)), None)
-                v = vec(lang, key.split(":", 1)[1]) if key else None
+            for head, key in found.items():
+                v = self._vector(lang, key.split(":", 1)[1])
                 if v is not None:
-                    out[r, base + s * self.dims: base + (s + 1) * self.dims] = _unit(v)
-            if self.sentence:
-                vs = [_unit(v) for v in (vec(lang, k.split(":", 1)[1]) for k in x if k.startswith("sb=")) if v is not None]
+                    s = slot_of[head]
+                    out[r, base + s * self.dims: base + (s + 1) * self.dims] = v
+            if self.sentence and sentence:
+                vs = [v for v in (self._vector(lang, k.split(":", 1)[1]) for k in sentence) if v is not None]
                 if vs:
                     s = len(self.slots)
                     out[r, base + s * self.dims: base + (s + 1) * self.dims] = _unit(np.mean(vs, axis=0))
