@@ -101,6 +101,7 @@ train-ru-adapter-syntagrus: install
 train-claims: install
 	$(BIN)/polclaims train claims --out models/claims
 	$(BIN)/python -m pipeline.training.claims checks models/claims $(SHARED)/gold/dev.gold.jsonl $(SHARED)/gold/seed.gold.jsonl
+	$(BIN)/python -m pipeline.training.claims readme models/claims README.md
 
 # The claims corpus's counts and annotator agreement (data/claims/stats.json).
 stats-claims: install

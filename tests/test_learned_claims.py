@@ -75,6 +75,34 @@ def test_fit_predict_and_fields(analysed):
     assert type(claims[0].type) is str and type(claims[0].tense) is str   # plain values: JSON, CSV, SQLite
 
 
+def test_word_vectors_carry_a_predicate_to_an_unseen_synonym(tmp_path):
+    """The vector columns place an unseen verb near the training verbs of the same meaning: a model
+    that saw only "построить"/"строить" as claims scores "возвести" above an unrelated verb; the
+    saved model holds the PCA projection, never the vector tables."""
+    from pipeline.claims.vectors import LemmaVectors
+
+    def row(lemma: str) -> dict:
+        return {"lang=ru": 1.0, f"m_lemma=ru:{lemma}": 1.0}
+    lv = LemmaVectors(slots=("m_lemma=",), dims=16, sentence=False, langs=("ru",)).fit([])
+    m = lv.transform([row("построить"), row("возвести"), row("несуществующийглагол")]).toarray()
+    assert m.shape == (3, 16) and abs(m[0]).sum() > 0 and abs(m[2]).sum() == 0   # unknown word: zeros
+    claim = ["построить", "строить", "соорудить", "отремонтировать", "реконструировать"]
+    other = ["читать", "петь", "гулять", "спать", "смеяться"]
+    X = [row(w) for w in claim + other]
+    y = ["commitment"] * len(claim) + ["none"] * len(other)
+    vec = ClaimModel(C=10.0, none_threshold=0.5, min_count=1,
+                     vectors={"slots": ["m_lemma="], "dims": 16, "sentence": False}).fit(X, y)
+    plain = ClaimModel(C=10.0, none_threshold=0.5, min_count=1).fit(X, y)
+    none = list(vec.classes_).index("none")
+    p_vec = vec.predict_proba([row("возвести"), row("танцевать")])[:, none]
+    p_plain = plain.predict_proba([row("возвести"), row("танцевать")])[:, none]
+    assert p_vec[0] < p_vec[1]                        # the synonym is nearer a claim than the unrelated verb
+    assert p_plain[0] == pytest.approx(p_plain[1])    # without vectors both are just unknown words
+    path = vec.save(tmp_path / "model.joblib")
+    assert path.stat().st_size < 200_000
+    assert ClaimModel.load(path).predict([row("возвести")]) == vec.predict([row("возвести")])
+
+
 ROLE_GOLD = {  # item_id -> (actor, target) the annotators would mark
     "a:1": ("Правительство", "программу развития сел"), "a:2": ("Аким", "новую школу"),
     "a:3": (None, "меры по снижению тарифов"), "a:5": (None, "50 школ"),

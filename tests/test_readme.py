@@ -142,3 +142,13 @@ def test_links_lead_to_files_in_the_repository_and_the_field_reference_covers_th
     ref = (ROOT / "docs" / "claim-record.md").read_text(encoding="utf-8")
     for col in CLAIM_RECORD_COLUMNS:
         assert f"`{col}`" in ref, col
+
+
+def test_claims_headline_table_is_rendered_from_the_model_card():
+    from pipeline.training.claims import README_END, README_START, readme_loso_table
+
+    card = json.loads((ROOT / "models" / "claims" / "card.json").read_text(encoding="utf-8"))
+    text = README.read_text(encoding="utf-8")
+    block = text.split(README_START, 1)[1].split(README_END, 1)[0]
+    assert block == "\n" + readme_loso_table(card), "README table out of date: run make train-claims"
+

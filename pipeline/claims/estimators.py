@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 
-class MinCount:
+from sklearn.base import BaseEstimator, TransformerMixin
+
+
+class MinCount(TransformerMixin, BaseEstimator):
     """Drops feature columns seen in fewer than `min_count` training candidates: a lemma met once
     cannot generalise, and fewer columns make the fits several times faster."""
 
@@ -21,11 +24,3 @@ class MinCount:
 
     def fit_transform(self, X, y=None):
         return self.fit(X, y).transform(X)
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {"min_count": self.min_count}
-
-    def set_params(self, **params) -> "MinCount":
-        for k, v in params.items():
-            setattr(self, k, v)
-        return self

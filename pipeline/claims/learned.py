@@ -139,7 +139,7 @@ def _token_feats(ex: ClaimExtractor, t: Token, prefix: str, lang: str, lexical: 
     if lexical:
         low = _low(t)
         f[f"{prefix}lemma={lang}:{_lem(t)}"] = 1.0
-        for n in (2, 3, 4):
+        for n in (2, 3, 4, 5, 6):
             if len(low) > n:
                 f[f"{prefix}suf{n}={lang}:{low[-n:]}"] = 1.0
     f.update(_lex_flags(ex, t, prefix))
@@ -150,7 +150,9 @@ def sentence_features(ex: ClaimExtractor, doc: Doc) -> dict[str, float]:
     """What every candidate of a sentence shares (computed once per sentence)."""
     toks = [t for t in doc if not t.is_space]
     text = doc.text.strip()
-    return {"s_question": float(text.endswith("?")), "s_exclaim": float(text.endswith("!")),
+    content = [t for t in toks if t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ")]
+    bag = {f"sb={ex.lang}:{_lem(t)}": 1.0 / max(1.0, len(content)) ** 0.5 for t in content}
+    return {**bag, "s_question": float(text.endswith("?")), "s_exclaim": float(text.endswith("!")),
             "s_quote": float(any(q in text for q in "«»\"“”")), f"s_len={min(len(toks) // 8, 6)}": 1.0,
             "s_verbs": min(sum(1 for t in toks if t.pos_ in ("VERB", "AUX")), 8) / 8,
             "s_has_modal": float(any(ex.is_modal(t) for t in toks)),
@@ -181,8 +183,18 @@ def group_features(ex: ClaimExtractor, cand: Candidate, doc: Doc, claim: Claim |
     if head.i != main.i:
         f.update(_token_feats(ex, head, "h_", lang))
         f[f"h_dep_m={main.dep_}>{head.pos_}"] = 1.0
+        gp = head.head
+        if gp.i != head.i:
+            f.update(_token_feats(ex, gp, "g_", lang, lexical=False))
+            f[f"g_lemma={lang}:{_lem(gp)}"] = 1.0
     else:
         f["m_is_root"] = 1.0
+    # the chain of relations up to the root ("advcl>conj>root"): main or subordinate clause
+    chain, t, steps = [], main, 0
+    while t.head.i != t.i and steps < 4:
+        chain.append(t.dep_)
+        t, steps = t.head, steps + 1
+    f["path=" + ">".join(chain[:3] + ["root" if t.head.i == t.i else "…"])] = 1.0
     own = {w.i for w in words}
     for c in main.children:
         if c.i in own:
@@ -264,7 +276,10 @@ def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_tex
 
     recs, cands = [], []
     sent_f = sentence_features(ex, doc)
-    for cand in candidate_groups(ex, doc):
+    groups = candidate_groups(ex, doc)
+    sent_f = {**sent_f, f"s_ncand={min(len(groups), 6)}": 1.0,
+              "s_nrule": min(sum(1 for c in groups if c.rule != "none"), 4) / 4}
+    for cand in groups:
         claim = ex.fill(cand, doc, sent, statement_text, drop_other_actors=False)
         if claim is None:
             continue
@@ -323,8 +338,9 @@ class ClaimModel:
 
     def __init__(self, C: float = 1.0, class_weight: str | None = None, max_iter: int = 3000,
                  tense_C: float = 1.0, use_tense_model: bool = True, none_threshold: "float | str" = "auto",
-                 min_count: int = 2, role_C: float = 0.5, learn_roles: bool = True):
+                 min_count: int = 2, role_C: float = 0.5, learn_roles: bool = True, vectors: dict | None = None):
         self.C, self.class_weight, self.max_iter, self.min_count = C, class_weight, max_iter, min_count
+        self.vectors = vectors  # LemmaVectors settings (configs/claims/model.toml [model.vectors]); None: off
         self.role_C, self.learn_roles = role_C, learn_roles
         self.tense_C, self.use_tense_model, self.none_threshold = tense_C, use_tense_model, none_threshold
         self.format = FORMAT
@@ -335,7 +351,17 @@ class ClaimModel:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
 
-        return make_pipeline(DictVectorizer(), MinCount(getattr(self, "min_count", 2)), LogisticRegression(
+        columns = make_pipeline(DictVectorizer(), MinCount(getattr(self, "min_count", 2)))
+        vectors = getattr(self, "vectors", None)
+        if vectors:
+            from sklearn.pipeline import FeatureUnion
+
+            from pipeline.claims.vectors import LemmaVectors
+
+            columns = FeatureUnion([("columns", columns), ("vectors", LemmaVectors(
+                slots=tuple(vectors.get("slots", ("m_lemma=", "c_nsubj_lemma=", "h_lemma="))),
+                dims=int(vectors.get("dims", 64)), sentence=bool(vectors.get("sentence", True))))])
+        return make_pipeline(columns, LogisticRegression(
             C=C, class_weight=self.class_weight or None, max_iter=self.max_iter, tol=1e-3))
 
     def fit(self, X: Sequence[dict], y: Sequence[str], tense: Sequence[str | None] | None = None,

@@ -146,7 +146,8 @@ def model_from_settings(s: dict | None = None) -> ClaimModel:
                       max_iter=int(s.get("max_iter", 3000)), tense_C=float(s.get("tense_C", 1.0)),
                       use_tense_model=bool(s.get("tense_model", True)),
                       none_threshold=s.get("none_threshold", "auto"), min_count=int(s.get("min_count", 2)),
-                      role_C=float(s.get("role_C", 0.5)), learn_roles=bool(s.get("learn_roles", True)))
+                      role_C=float(s.get("role_C", 0.5)), learn_roles=bool(s.get("learn_roles", True)),
+                      vectors=s["vectors"] if s.get("vectors", {}).get("use", False) else None)
 
 
 def _align_pairs(items: Sequence[dict], predicted: dict[str, list[Claim]]) -> None:
@@ -363,6 +364,32 @@ def cv_markdown(cv: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+README_START, README_END = "<!-- claims-loso:start -->", "<!-- claims-loso:end -->"
+
+
+def _thousands(x: Any) -> str:
+    return f"{x:,}" if isinstance(x, int) else str(x)
+
+
+def readme_loso_table(card: dict) -> str:
+    """The README's headline table (leave-one-source-out, learned vs rules per language), rendered
+    from a card's figures so that the README never drifts from the model it ships."""
+    L, R = card["loso_cv"]["learned"], card["loso_cv"]["rules"]
+    rows = []
+    for lang in ("kk", "ru"):
+        if lang in L["by_lang"]:
+            rows.append((f"**learned, {lang}**", L["by_lang"][lang], True))
+            rows.append((f"rules, {lang}", R["by_lang"][lang], False))
+    rows.append(("learned, all", L["all"], False))
+    lines = ["| | gold | predicted | P | R | F1 |", "|---|---|---|---|---|---|"]
+    for name, r, bold in rows:
+        b = "**" if bold else ""
+        lines.append(f"| {name} | {_thousands(r.get('gold'))} | {_thousands(r.get('pred'))} | {b}{_pct(r.get('precision'))}{b} | "
+                     f"{_pct(r.get('recall'))} | {b}{_pct(r.get('f1'))}{b} |")
+    lines.append("| targets (issue #13) | | | ≥ 80 | | ≥ 80 |")
+    return "\n".join(lines) + "\n"
+
+
 def card_markdown(card: dict) -> str:
     d = card["data"]
     out = ["# Learned claim extractor (`models/claims`)", "",
@@ -438,7 +465,17 @@ def main(argv: list[str] | None = None) -> None:
     c = sub.add_parser("checks", help="final checks of a trained model on gold files, added to its card")
     c.add_argument("model_dir", type=Path)
     c.add_argument("gold", type=Path, nargs="+")
+    r = sub.add_parser("readme", help="write the leave-one-source-out table of a model's card into the README")
+    r.add_argument("model_dir", type=Path)
+    r.add_argument("readme", type=Path)
     args = ap.parse_args(argv)
+    if args.cmd == "readme":
+        from pipeline.evaluation.readme import fill_block
+
+        card = json.loads((args.model_dir / "card.json").read_text(encoding="utf-8"))
+        fill_block(args.readme, README_START, README_END, readme_loso_table(card))
+        print(f"{args.readme}: leave-one-source-out table written from {args.model_dir / 'card.json'}")
+        return
     from pipeline.nlp import quiet_libraries
 
     quiet_libraries()
