@@ -128,3 +128,28 @@ def test_numbered_clauses_of_one_type_are_kept_apart_when_configured():
     with overridden({"blocking.numbered_apart": not before}):
         pass
     assert settings()["blocking"].get("numbered_apart") == before
+
+
+def test_near_lemma_keys_take_each_lemmas_few_nearest(monkeypatch):
+    """Logic only (vectors set by hand): a common verb near many others is related to its own k
+    nearest, and each lemma to its k nearest; nothing below the cut."""
+    from pipeline import config
+    from pipeline.threads.link import near_predicate_keys
+
+    monkeypatch.setitem(config.load("threads/link")["vectors"], "use", False)
+    lemmas = ["утвердить", "одобрить", "принять", "согласовать", "построить"]
+    claims = [tc(f"{k}#0", str(k), lemma, "план", f"Решено: {lemma} план.") for k, lemma in enumerate(lemmas)]
+    prepared, _ = prepare(claims)
+    vecs = {"утвердить": [1, 0, 0], "одобрить": [0.95, 0.31, 0], "принять": [0.9, 0, 0.44],
+            "согласовать": [0.8, 0.6, 0], "построить": [0, 0, 1]}
+    for p in prepared:
+        v = np.asarray(vecs[p.claim.predicate_lemma], dtype=np.float32)
+        p.vec_predicate = v / np.linalg.norm(v)
+    monkeypatch.setitem(config.load("threads/link")["vectors"], "near_lemmas", 1)
+    near_predicate_keys(prepared, 0.7)
+    keys = {p.claim.predicate_lemma: {k for k in p.keys if k.startswith("≈")} for p in prepared}
+    # "утвердить"'s nearest is "одобрить"; "принять" and "согласовать" each have "утвердить" or "одобрить" nearest
+    assert "≈одобрить|утвердить" in keys["утвердить"]
+    assert keys["построить"] == set()                   # below the cut for all
+    assert all(len(v) <= 3 for v in keys.values())
+    assert sum(1 for k in keys["утвердить"] | keys["одобрить"] if "согласовать" in k) == 1

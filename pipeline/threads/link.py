@@ -262,10 +262,12 @@ def near_predicate_keys(prepared: Sequence[_Prepared], cut: float) -> None:
     """Two different action lemmas of one language whose word vectors have at least cosine `cut`
     ("қарау" / "қарастыру", "қол жеткізу" / "жеткізу") are related as lemmas of one related-verbs
     group are: both claims get the key "≈a|b", so blocking proposes them and the rule score counts
-    `related_lemma`. Claims without keys (no lemma, a light verb, a self-reference) get none.
-    `cut` <= 0: off."""
+    `related_lemma`. Only each lemma's `[vectors] near_lemmas` nearest count (a vector space where
+    many verbs sit near one common verb must not make that verb related to all of them). Claims
+    without keys (no lemma, a light verb, a self-reference) get none. `cut` <= 0: off."""
     if cut <= 0:
         return
+    k = int(vector_settings().get("near_lemmas", 3))
     by_lang: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
     for p in prepared:
         lemma = (p.claim.predicate_lemma or "").casefold()
@@ -279,9 +281,11 @@ def near_predicate_keys(prepared: Sequence[_Prepared], cut: float) -> None:
         m = np.stack([vecs[x] for x in lemmas])
         for start in range(0, len(lemmas), 1024):   # blocks of rows: memory stays small for any vocabulary
             sims = m[start:start + 1024] @ m.T
-            for r, c in zip(*np.nonzero(sims >= cut)):
-                a, b = lemmas[start + r], lemmas[c]
-                if a < b:
+            for r in range(sims.shape[0]):
+                sims[r, start + r] = -1.0                 # not itself
+                top = np.argsort(-sims[r])[:k]
+                for c in top[sims[r, top] >= cut]:       # its k nearest lemmas, those at the cut or above
+                    a, b = sorted((lemmas[start + r], lemmas[c]))
                     key = f"≈{a}|{b}"
                     near[(lang, a)].add(key)
                     near[(lang, b)].add(key)

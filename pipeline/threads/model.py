@@ -395,7 +395,7 @@ def card(model: LinkModel, scores: dict[str, Any], gold: dict[str, Any], path: P
         f"{lk['f1']} | {lk['thread_purity']['purity']} |",
     ]
     if rules:
-        lines.append(f"| rules of `[score]`, the default (`[select]` settings chosen without the scored sources) | "
+        lines.append(f"| rules of `[score]` (`[select]` settings chosen without the scored sources) | "
                      f"{rules['pairs']} ({rules['positives']}) | "
                      f"{rules['precision']} | {rules['recall']} | {rules['f1']} | {rules['thread_purity']['purity']} |")
     lines += ["", "Per source (every pair touching it; sources with gold links):", "",
