@@ -229,6 +229,58 @@ def heldout_learned(claims: Sequence[ThreadClaim], pairs: Sequence[dict]) -> dic
             "threshold_min_median_max": q, "candidate_pairs": len(cand)}
 
 
+def rule_candidates() -> list[dict[str, Any]]:
+    """The rule settings `heldout_rules` chooses among: every combination of the lists of
+    `[select]` of configs/threads/link.toml, in order (the first of each list first)."""
+    import itertools
+
+    from pipeline.threads.link import settings
+
+    grid = settings().get("select", {})
+    keys = sorted(grid)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def heldout_rules(claims: Sequence[ThreadClaim], pairs: Sequence[dict]) -> dict[str, Any]:
+    """The rule linker with its few fitted settings chosen without the pairs it is scored on.
+
+    The rules' weights are set a priori; the settings of `[select]` (near action lemmas by word
+    vectors, numbered clauses kept apart) are chosen among their combinations: the corpus is linked
+    once per candidate, and the pairs of each set of sources are scored with the candidate that has
+    the best F1 on the gold pairs touching none of those sources (ties: the earlier listed). Also
+    the candidate the same choice makes on all the pairs (what configs/threads/link.toml should
+    hold). Returns the thread keys per pair and the choices; {} when nothing is to be chosen."""
+    from pipeline.threads.link import overridden
+
+    cands = rule_candidates()
+    if len(cands) < 2:
+        return {}
+    keyed = []
+    for cand in cands:
+        with overridden(cand):
+            threads, _ = link(claims, model=None)
+        thread_of = {cid: k for k, t in enumerate(threads) for cid in t}
+        keyed.append([(thread_of.get(_key(p["a"])), thread_of.get(_key(p["b"]))) for p in pairs])
+    groups = [frozenset((p.get("source") or "?").split("+")) for p in pairs]
+    by_set: dict[frozenset, list[int]] = defaultdict(list)
+    for k, g in enumerate(groups):
+        by_set[g].append(k)
+
+    def best(rows: list[int]) -> int:
+        f1s = [score_predicted([pairs[k] for k in rows], [abc[k] for k in rows])["f1"] or 0.0 for abc in keyed]
+        return max(range(len(cands)), key=lambda i: (f1s[i], -i))
+
+    ab: list[tuple[Any, Any]] = [(None, None)] * len(pairs)
+    chosen: Counter = Counter()
+    for sources, test in by_set.items():
+        b = best([k for k, g in enumerate(groups) if not (g & sources)])
+        chosen[json.dumps(cands[b], sort_keys=True)] += 1
+        for k in test:
+            ab[k] = keyed[b][k]
+    return {"threads_ab": ab, "folds": len(by_set), "candidates": len(cands),
+            "settings_chosen": dict(chosen.most_common()), "chosen_on_all_pairs": cands[best(list(range(len(pairs))))]}
+
+
 def evaluate(pairs_path: Path, dates_path: Path | None = None, records: Sequence[dict] | None = None,
              linker: str = "learned") -> dict[str, Any]:
     """Scores of `linker` ("learned": held out by source, see heldout_learned; "rules": the rule
@@ -243,9 +295,23 @@ def evaluate(pairs_path: Path, dates_path: Path | None = None, records: Sequence
     known_pairs = [p for p in pairs if p["pair_id"] not in set(unknown)]
     threads, links = link(claims, model=None)
     thread_of = {cid: k for k, t in enumerate(threads) for cid in t}
-    rules = score_pairs(known_pairs, thread_of)
     rounds = sorted({p.get("round", 1) for p in known_pairs})
+    held_rules = heldout_rules(claims, known_pairs)
+    if held_rules:   # the rules' fitted setting chosen without each pair's sources
+        rab = held_rules.pop("threads_ab")
+        rules = score_predicted(known_pairs, rab)
+        rules_by_round = {f"round_{r}": score_predicted([p for p, x in zip(known_pairs, rab) if p.get("round", 1) == r],
+                                                        [x for p, x in zip(known_pairs, rab) if p.get("round", 1) == r])
+                          for r in rounds}
+    else:
+        rules = score_pairs(known_pairs, thread_of)
+        rules_by_round = {f"round_{r}": score_pairs([p for p in known_pairs if p.get("round", 1) == r], thread_of)
+                          for r in rounds}
     out: dict[str, Any] = {"linker": linker}
+    if held_rules:
+        out["rules_protocol"] = held_rules
+        out["rules_configured"] = {k: v for k, v in score_pairs(known_pairs, thread_of).items()
+                                   if k in ("pairs", "positives", "precision", "recall", "f1", "tp", "fp", "fn")}
     if linker == "learned":
         held = heldout_learned(claims, known_pairs)
         ab = held.pop("threads_ab")
@@ -255,12 +321,10 @@ def evaluate(pairs_path: Path, dates_path: Path | None = None, records: Sequence
                            for r in rounds}
         out["protocol"] = held
         out["rules"] = rules
-        out["rules_by_round"] = {f"round_{r}": score_pairs([p for p in known_pairs if p.get("round", 1) == r], thread_of)
-                                 for r in rounds}
+        out["rules_by_round"] = rules_by_round
     else:
         out["linking"] = rules
-        out["by_round"] = {f"round_{r}": score_pairs([p for p in known_pairs if p.get("round", 1) == r], thread_of)
-                           for r in rounds}
+        out["by_round"] = rules_by_round
     out["corpus"] = {"claims": len(claims), "threads_rules": len(threads), "claims_in_threads_rules": len(thread_of),
                      "links_rules": len(links)}
     out["pairs_without_claims"] = unknown
@@ -291,13 +355,13 @@ def train_and_score(pairs_path: Path, out_dir: Path) -> dict[str, Any]:
             "heldout": {k: lk[k] for k in ("precision", "recall", "f1")}, "purity": lk["thread_purity"]["purity"]}
 
 
-ROUND_NAMES = {"round_1": "round 1", "round_2": "round 2"}
+ROUND_NAMES = {"round_1": "round 1", "round_2": "round 2", "round_3": "round 3"}
 
 
 def summary_lines(scores: dict[str, Any]) -> Iterable[str]:
     held = scores.get("linker") == "learned"
     yield ("linker: learned pair classifier, every pair scored by a model fitted without its sources"
-           if held else "linker: rules of configs/threads/link.toml [score]")
+           if held else "linker: rules of configs/threads/link.toml [score] ([select] settings chosen without each pair's sources)")
     for name, r in scores.get("by_round", {}).items():
         yield (f"{ROUND_NAMES.get(name, name)}: {r['pairs']} pairs ({r['positives']} same): P {r['precision']} "
                f"R {r['recall']} F1 {r['f1']}; purity {r['thread_purity']['purity']}")
@@ -313,6 +377,15 @@ def summary_lines(scores: dict[str, Any]) -> Iterable[str]:
     if held and r:
         yield (f"rules, for comparison (round 1 was read while setting them): P {r['precision']} R {r['recall']} "
                f"F1 {r['f1']}; purity {r['thread_purity']['purity']}")
+        for name, v in scores.get("rules_by_round", {}).items():
+            yield f"  rules, {ROUND_NAMES.get(name, name)}: P {v['precision']} R {v['recall']} F1 {v['f1']}"
+    rp = scores.get("rules_protocol")
+    if rp:
+        yield (f"rules' [select] settings chosen per held-out set of sources ({rp['folds']} folds, {rp['candidates']} "
+               f"candidates): {rp['settings_chosen']}; chosen on all pairs: {rp['chosen_on_all_pairs']}")
+        c = scores.get("rules_configured", {})
+        yield (f"rules as configured (settings chosen on all pairs, scored on the same pairs): P {c.get('precision')} "
+               f"R {c.get('recall')} F1 {c.get('f1')}")
     c = scores["corpus"]
     yield f"corpus: {c['claims']} gold claims"
     d = scores.get("dates")

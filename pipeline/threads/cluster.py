@@ -28,16 +28,18 @@ class Link:
     features: dict[str, float]
 
 
-def link(claims: Sequence[ThreadClaim], progress=None, model="default") -> tuple[list[list[str]], list[Link]]:
+def link(claims: Sequence[ThreadClaim], progress=None, model="default", predicate_cosine: float | None = None
+         ) -> tuple[list[list[str]], list[Link]]:
     """Group claims into threads. Returns (threads as lists of claim ids, the accepted pair links).
 
     `model`: the learned pair classifier (`pipeline.threads.model.LinkModel`; "default" loads the
     one `[model] path` of configs/threads/link.toml names, when it is there) or None for the rule
     score of `[score]`. Only groups holding claims of at least `blocking.min_statements`
-    statements are threads."""
+    statements are threads. `predicate_cosine`: near action lemmas by word vectors (None: the
+    configured `[vectors] related_predicate_cosine`; 0: off)."""
     if isinstance(model, str):
         model = default_model()
-    prepared, idf = prepare(claims)
+    prepared, idf = prepare(claims, predicate_cosine)
     if model is None:
         scored = []
         for i, j in candidate_pairs(prepared):

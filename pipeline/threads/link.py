@@ -13,9 +13,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
+
+import numpy as np
 
 from pipeline import config
 
@@ -80,6 +83,29 @@ def settings() -> dict:
     return config.load("threads/link")
 
 
+@contextmanager
+def overridden(values: dict[str, Any]):
+    """Settings of configs/threads/link.toml replaced for a while: {"blocking.numbered_apart": True}
+    (the held-out evaluation links the corpus once per candidate setting)."""
+    s, old = settings(), {}
+    try:
+        for path, value in values.items():
+            table, key = path.split(".", 1)
+            old[path] = s.setdefault(table, {}).get(key, _MISSING)
+            s[table][key] = value
+        yield
+    finally:
+        for path, value in old.items():
+            table, key = path.split(".", 1)
+            if value is _MISSING:
+                s[table].pop(key, None)
+            else:
+                s[table][key] = value
+
+
+_MISSING = object()
+
+
 def stems(text: str | None, lang: str) -> set[str]:
     """Content words of `text` cut to the language's stem length (a crude, cheap stemmer that meets
     "школ", "школы", "школами"; "мектеп", "мектептер")."""
@@ -128,10 +154,15 @@ class _Prepared:
     numbered: bool = False                 # a numbered clause ("1. Утвердить …", "2. … бекітілсін")
     light: bool = False                    # no lemma, or a light verb ("болу", "быть")
     twin: int | None = None                # index of the kk↔ru twin among the prepared claims
+    vec_target: "np.ndarray | None" = None     # unit mean word vector of the target («names» when none)
+    vec_predicate: "np.ndarray | None" = None  # unit mean word vector of the predicate lemma
+    vec_sentence: "np.ndarray | None" = None   # unit idf-weighted mean word vector of the sentence's content words
 
 
-def prepare(claims: Sequence[ThreadClaim]) -> tuple[list[_Prepared], dict[str, dict[str, float]]]:
-    """Features of every claim and the idf of every stem per language."""
+def prepare(claims: Sequence[ThreadClaim], predicate_cosine: float | None = None
+            ) -> tuple[list[_Prepared], dict[str, dict[str, float]]]:
+    """Features of every claim and the idf of every stem per language. `predicate_cosine`: the
+    cut of near_predicate_keys (None: `[vectors] related_predicate_cosine`)."""
     units = _units(claims)
     prepared = []
     df: dict[str, Counter] = defaultdict(Counter)
@@ -162,7 +193,112 @@ def prepare(claims: Sequence[ThreadClaim]) -> tuple[list[_Prepared], dict[str, d
     for p in prepared:  # words that propose pairs: the target's, and the sentence's rarest few
         counts = df[p.claim.lang]
         p.index = p.obj | set(sorted(p.sent - p.obj, key=lambda w: (counts[w], w))[:rare])
+    if vector_settings().get("use", False):
+        add_vectors(prepared, idf)
+        cut = vector_settings().get("related_predicate_cosine", 0.0) if predicate_cosine is None else predicate_cosine
+        near_predicate_keys(prepared, float(cut))
     return prepared, idf
+
+
+# -- word vectors -------------------------------------------------------------------------------
+def vector_settings() -> dict:
+    return settings().get("vectors", {})
+
+
+def _words(text: str | None, lang: str) -> list[str]:
+    """The content words of `text` (casefolded; not stopwords, at least the language's min length)."""
+    if not text:
+        return []
+    lc = lang_config(lang)
+    return [w for w in WORD.findall(text.casefold()) if len(w) >= lc["min"] and w not in lc["stop"]]
+
+
+def add_vectors(prepared: Sequence[_Prepared], idf: dict[str, dict[str, float]]) -> None:
+    """Mean word vectors of each claim's target, predicate lemma and sentence, from the language's
+    vectors (``configs/claims/<lang>.toml [vectors]``, via ``pipeline.claims.vectors``): they meet
+    "реконструкция школ" and "ремонт учебных заведений", which share no word. Each language's
+    vectors live in their own space: only claims of one language (or their twins) are compared.
+    A language without vectors leaves its claims' vectors None (the features read 0)."""
+    from pipeline.claims.vectors import _table
+
+    by_lang: dict[str, list[_Prepared]] = defaultdict(list)
+    for p in prepared:
+        by_lang[p.claim.lang].append(p)
+    for lang, ps in by_lang.items():
+        table = _table(lang)
+        if table is None:
+            continue
+        word_ids, rows = table
+        texts = []
+        for p in ps:
+            c = p.claim
+            target = _words(c.target, lang) or [w for q in QUOTED.findall(c.sentence or "") for w in _words(q, lang)]
+            texts.append((target, WORD.findall((c.predicate_lemma or "").casefold()), _words(c.sentence, lang)))
+        vocab = sorted({w for t in texts for part in t for w in part if w in word_ids})
+        if not vocab:
+            continue
+        at = {w: k for k, w in enumerate(vocab)}
+        m = rows([word_ids[w] for w in vocab]).astype(np.float32)
+        m /= np.linalg.norm(m, axis=1, keepdims=True) + 1e-9
+        w_idf = idf.get(lang, {})
+        n = lang_config(lang)["stem"]
+
+        def mean(words: list[str], weighted: bool) -> "np.ndarray | None":
+            ks = [at[w] for w in words if w in at]
+            if not ks:
+                return None
+            wt = np.asarray([w_idf.get(vocab[k][:n], 1.0) if weighted else 1.0 for k in ks], dtype=np.float32)
+            v = (m[ks] * wt[:, None]).sum(0)
+            norm = float(np.linalg.norm(v))
+            return v / norm if norm > 0 else None
+
+        for p, (target, pred, sent) in zip(ps, texts):
+            p.vec_target = mean(target, True)
+            p.vec_predicate = mean(pred, False)
+            p.vec_sentence = mean(sent, True)
+
+
+def near_predicate_keys(prepared: Sequence[_Prepared], cut: float) -> None:
+    """Two different action lemmas of one language whose word vectors have at least cosine `cut`
+    ("қарау" / "қарастыру", "қол жеткізу" / "жеткізу") are related as lemmas of one related-verbs
+    group are: both claims get the key "≈a|b", so blocking proposes them and the rule score counts
+    `related_lemma`. Only each lemma's `[vectors] near_lemmas` nearest count (a vector space where
+    many verbs sit near one common verb must not make that verb related to all of them). Claims
+    without keys (no lemma, a light verb, a self-reference) get none. `cut` <= 0: off."""
+    if cut <= 0:
+        return
+    k = int(vector_settings().get("near_lemmas", 3))
+    by_lang: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
+    for p in prepared:
+        lemma = (p.claim.predicate_lemma or "").casefold()
+        if p.keys and p.vec_predicate is not None:
+            by_lang[p.claim.lang].setdefault(lemma, p.vec_predicate)
+    near: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for lang, vecs in by_lang.items():
+        lemmas = sorted(vecs)
+        if len(lemmas) < 2:
+            continue
+        m = np.stack([vecs[x] for x in lemmas])
+        for start in range(0, len(lemmas), 1024):   # blocks of rows: memory stays small for any vocabulary
+            sims = m[start:start + 1024] @ m.T
+            for r in range(sims.shape[0]):
+                sims[r, start + r] = -1.0                 # not itself
+                top = np.argsort(-sims[r])[:k]
+                for c in top[sims[r, top] >= cut]:       # its k nearest lemmas, those at the cut or above
+                    a, b = sorted((lemmas[start + r], lemmas[c]))
+                    key = f"≈{a}|{b}"
+                    near[(lang, a)].add(key)
+                    near[(lang, b)].add(key)
+    for p in prepared:
+        if p.keys:
+            p.keys |= near.get((p.claim.lang, (p.claim.predicate_lemma or "").casefold()), set())
+
+
+def cosine(u: "np.ndarray | None", v: "np.ndarray | None") -> float:
+    """Cosine of two unit vectors; 0 when either is missing."""
+    if u is None or v is None:
+        return 0.0
+    return float(np.dot(u, v))
 
 
 @lru_cache(maxsize=1)
@@ -258,6 +394,8 @@ def compatible(a: _Prepared, b: _Prepared, need_keys: bool = True) -> bool:
         return False
     if a.individual and b.individual:  # two appointments (awards, dismissals) are two events
         return False
+    if a.numbered and b.numbered and ca.type == cb.type and settings()["blocking"].get("numbered_apart", False):
+        return False   # operative items of two documents ("1. Утвердить …" of two akimats): two acts
     return bool(a.keys & b.keys) or not need_keys
 
 
@@ -288,7 +426,8 @@ def candidate_pairs(prepared: Sequence[_Prepared], text: bool = False) -> Iterab
 def _text_pairs(prepared: Sequence[_Prepared], seen: set[tuple[int, int]]) -> Iterable[tuple[int, int]]:
     """The second channel of the learned linker: claims of one language sharing at least
     `blocking.text_min_shared` rare words (each held by at most `blocking.text_max_postings`
-    claims), whatever their verbs ("қаралуы тиіс" / "қарастырылуы тиіс" of one rule)."""
+    claims), whatever their verbs ("қаралуы тиіс" / "қарастырылуы тиіс" of one rule), or sharing
+    one such word when their targets' word vectors are near (`vectors.block_target_cosine`)."""
     b = settings()["blocking"]
     cap, need = int(b.get("text_max_postings", 30)), int(b.get("text_min_shared", 2))
     postings: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -302,8 +441,12 @@ def _text_pairs(prepared: Sequence[_Prepared], seen: set[tuple[int, int]]) -> It
                 i = ids[x]
                 for j in ids[x + 1:]:
                     counts[(i, j) if i < j else (j, i)] += 1
+    near = float(vector_settings().get("block_target_cosine", 0.0)) if vector_settings().get("use", False) else 0.0
     for key, n in sorted(counts.items()):
-        if n >= need and key not in seen:
+        if key in seen:
+            continue
+        # fewer shared words than `need`: still a pair when the targets mean the same (word vectors)
+        if n >= need or (near > 0 and cosine(prepared[key[0]].vec_target, prepared[key[1]].vec_target) >= near):
             seen.add(key)
             yield key
 
