@@ -99,3 +99,11 @@ def test_shipped_table_is_lean_and_readable():
     table = read_lexicon(path)
     assert len(table) > 1000
     assert Path(path).is_relative_to(PROJECT_ROOT / "models")
+
+
+def test_card_shows_the_command_and_a_sample_to_judge_the_table_by():
+    table = lx.induce(FIXTURE, iterations=10, min_score=0.2)
+    text = lx.card(table, {"line_pairs": len(FIXTURE), "kk_words": len(table), "translations": 9,
+                           "out": "models/kk_ru_lexicon/lexicon.tsv", "bytes": 100}, {"iterations": 10}, sample=3)
+    assert "python -m pipeline.corpora.kk_ru_lexicon models/kk_ru_lexicon/lexicon.tsv" in text
+    assert sum(1 for line in text.splitlines() if line.startswith("| ") and "Kazakh" not in line) == 3

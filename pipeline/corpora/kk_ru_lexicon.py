@@ -175,9 +175,52 @@ def build(out: Path, directory: Path | None = None) -> dict[str, Any]:
                    max_line_tokens=int(cfg.get("max_line_tokens", 80)), min_cooc=int(cfg.get("min_cooc", 2)),
                    keep_target=vocab.__contains__)
     write_table(table, out)
-    return {"line_pairs": len(line_pairs), "kk_words": len(table),
-            "translations": sum(len(v) for v in table.values()), "out": str(out),
-            "bytes": out.stat().st_size}
+    shown = out.resolve()
+    if shown.is_relative_to(config.PROJECT_ROOT):
+        shown = shown.relative_to(config.PROJECT_ROOT)  # the card names no machine's paths
+    stats = {"line_pairs": len(line_pairs), "kk_words": len(table),
+             "translations": sum(len(v) for v in table.values()), "out": str(shown),
+             "bytes": out.stat().st_size}
+    (out.parent / "README.md").write_text(card(table, stats, cfg), encoding="utf-8")
+    return stats
+
+
+def card(table: dict[str, list[tuple[str, float]]], stats: dict[str, Any], cfg: dict[str, Any],
+         sample: int = 20, seed: int = 7) -> str:
+    """The table's README: what it is, the command, its size and a random sample to judge it by."""
+    import random
+
+    words = random.Random(seed).sample(sorted(table), min(sample, len(table)))
+    rows = "\n".join(f"| {w} | {table[w][0][0]} | " + ", ".join(f"{t} {p:g}" for t, p in table[w]) + " |"
+                     for w in words)
+    settings = ", ".join(f"{k} = {v}" for k, v in sorted(cfg.items()) if k not in ("path", "vectors"))
+    return f"""# Kazakh -> Russian word translations (`{Path(stats['out']).name}`)
+
+Read by the topic model (configs/topics.toml [features.vectors] `lexicon`): a Kazakh word's vector
+is the weighted mean of the navec vectors of its Russian translations, so Kazakh and Russian
+texts share one vector space. Induced from the {stats['line_pairs']} aligned line pairs of
+`../shared/data/parallel_kk_ru` (apertium/apertium-kaz-rus, folder CORPUS, GPL-3.0) by IBM
+model 1 in both directions over lower-cased word forms (`pipeline/corpora/kk_ru_lexicon.py`;
+settings in configs/topics.toml [lexicon]: {settings}). No labels are read.
+
+```
+python -m pipeline.corpora.kk_ru_lexicon {stats['out']}
+```
+
+{stats['kk_words']} Kazakh word forms, {stats['translations']} translations, {stats['bytes'] / 1e6:.2f} MB.
+One Kazakh word a line: `kk_word<TAB>ru_word:weight ...` (weights sum to 1, best first).
+
+Quality: the corpus is small (about 8,000 lines), so a rare word's translations are often words
+of the same topic rather than its translation (e.g. a place name -> the event held there); the
+topic model needs the topic more than the exact word. Twenty random entries:
+
+| Kazakh | best | all (weight) |
+|---|---|---|
+{rows}
+
+Licence: the table is derived from GPL-3.0 text; whether that makes it a derivative work is for
+the project to decide before distribution (as for models/langid).
+"""
 
 
 def _vector_vocab(path: str):
