@@ -75,11 +75,13 @@ TRAIN_ALLOC := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC) MALLOC_CONF=dirty_decay_m
 train-kk: install
 	$(TRAIN_ALLOC) OMP_NUM_THREADS=1 $(BIN)/polclaims train kk --data $(SHARED)
 
-# The default topic model (models/topics): pool data/topics and the claims corpus's topics with
+# The default topic model (models/topics): the Kazakh -> Russian word table its Kazakh word
+# vectors come from (models/kk_ru_lexicon, from the parallel corpus), pool data/topics and the claims corpus's topics with
 # their texts (one row per distinct text, codebook re-labels applied), cross-validate leaving one
 # source out (the headline) and with random folds, fit, score on the dev gold topics.
 TOPICS_NOTE := Training data: data/topics/labels.jsonl and the topics of data/claims/labels.jsonl (the project's labels, see data/topics/README.md and data/claims/README.md; one row per distinct text, label = majority of every annotator of both corpora, codebook-boundary re-labels of data/topics/boundary_relabels.jsonl applied) joined by python -m pipeline.corpora.topics_pooled with the texts of ../shared/data: parallel_kk_ru (apertium/apertium-kaz-rus, GPL-3.0), KazNERD (IS2AI/KazNERD, CC BY 4.0), UD Kazakh KTB, UD Russian GSD and Taiga, GramEval 2020 Lenta, social and JZ texts (CC BY-SA 4.0); dev and reference-statement gold texts are excluded. Rebuild everything with make train-topics.
 train-topics: install
+	$(BIN)/python -m pipeline.corpora.kk_ru_lexicon models/kk_ru_lexicon/lexicon.tsv
 	$(BIN)/python -m pipeline.corpora.topics_pooled build/topics/corpus.jsonl
 	$(BIN)/polclaims train topics build/topics/corpus.jsonl --text-col text --label-col label \
 	  --group-col pair_id --source-col source --lang-col lang --by-col corpus --by-col labels_from \

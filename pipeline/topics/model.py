@@ -68,7 +68,9 @@ def _hashed_features(feats: dict[str, Any]) -> list:
 
     return [("hashed", StatelessUnion([("word", word), ("char", char),
                                        ("vectors", MeanWordVectors(vectors["path"], float(vectors.get("weight", 1.0)),
-                                                                   float(vectors.get("min_coverage", 0.5))))])),
+                                                                   float(vectors.get("min_coverage", 0.5)),
+                                                                   vectors.get("lexicon", ""), int(vectors.get("prefix", 0)),
+                                                                   float(vectors.get("lexicon_min_coverage", 0.5))))])),
             ("tfidf", HeadTfidf(2 * n, sublinear_tf=feats.get("sublinear_tf", True)))]
 
 

@@ -414,6 +414,8 @@ def _features_words(settings: dict[str, Any]) -> str:
              else "word + character n-gram TF-IDF")
     if (feats.get("vectors") or {}).get("path"):
         words += f" and mean word vectors ({feats['vectors']['path']})"
+        if feats["vectors"].get("lexicon"):
+            words += f"; Kazakh words through the translation table `{feats['vectors']['lexicon']}`"
     return words
 
 
