@@ -26,13 +26,12 @@ def _table(lang: str) -> "tuple[dict[str, int], Any] | None":
     if not kind or not path:
         return None
     if kind == "navec":
-        from pipeline.nlp.ru_config import _navec, resolve_model_path
+        from pipeline.nlp.ru_config import _navec, navec_rows, resolve_model_path
 
         nv = _navec(str(resolve_model_path(path)))
-        pq = nv.pq
 
         def rows(ids):
-            return pq.codes[pq.qdims, pq.indexes[np.asarray(ids)]].reshape(len(ids), pq.dim).astype(np.float32)
+            return navec_rows(nv, ids).astype(np.float32)
         return nv.vocab.word_ids, rows
     if kind == "stanza-pretrain":
         import torch

@@ -93,6 +93,15 @@ def _navec(path: str):
     return Navec.load(path)
 
 
+def navec_rows(navec, ids):
+    """The vectors of navec rows `ids` (an array of word ids), decoded from its product quantiser."""
+    import numpy as np
+
+    pq = navec.pq
+    ids = np.asarray(ids)
+    return pq.codes[pq.qdims, pq.indexes[ids]].reshape(len(ids), pq.dim)
+
+
 @lru_cache(maxsize=None)
 def _slovnet(kind: str, path: str, navec_path: str, batch_size: int):
     """Load a Slovnet model once per process (weights are read-only, safe to share)."""

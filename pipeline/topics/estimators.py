@@ -102,6 +102,8 @@ class MeanWordVectors:
         import numpy as np
         import scipy.sparse as sp
 
+        from pipeline.nlp.ru_config import navec_rows
+
         nv = self._navec()
         word_ids, pq = nv.vocab.word_ids, nv.pq
         lex = _lexicon_vectors(self.lexicon, self.path, int(self.prefix)) if self.lexicon else None
@@ -136,7 +138,7 @@ class MeanWordVectors:
         out = np.zeros((len(texts), pq.dim), dtype=np.float32)
         counts = np.zeros(len(texts))
         if ids:
-            vecs = pq.codes[pq.qdims, pq.indexes[np.array(ids)]].reshape(len(ids), pq.dim)
+            vecs = navec_rows(nv, ids)
             np.add.at(out, np.array(owner), vecs)
             counts += np.bincount(np.array(owner), minlength=len(texts))
         if lex_rows:
@@ -187,6 +189,8 @@ class _LexiconVectors:
     def __init__(self, table: dict[str, list[tuple[str, float]]], navec, prefix: int = 0):
         import numpy as np
 
+        from pipeline.nlp.ru_config import navec_rows
+
         word_ids, pq = navec.vocab.word_ids, navec.pq
         self.index: dict[str, int] = {}
         vecs = []
@@ -196,7 +200,7 @@ class _LexiconVectors:
                 continue
             ids = np.array([i for i, _ in known])
             w = np.array([p for _, p in known], dtype=np.float32)
-            v = pq.codes[pq.qdims, pq.indexes[ids]].reshape(len(ids), pq.dim)
+            v = navec_rows(navec, ids)
             self.index[word] = len(vecs)
             vecs.append((w[:, None] * v).sum(0) / w.sum())
         self.matrix = np.array(vecs, dtype=np.float32).reshape(len(vecs), pq.dim)
