@@ -645,8 +645,8 @@ def table(result: dict[str, Any]) -> str:
     if "damaged" in result:
         r = result["damaged"]
         rows.append(f"| damaged files | {r['cases']} cases: truncated, corrupt and foreign stores (query and "
-                    f"process), missing, truncated and other-version claim and topic models, each model file of the "
-                    f"language pipelines cut in half (Kazakh Stanza files, tag corrector, Russian adapter, "
+                    f"process), missing, truncated and other-version claim and topic models, the topic model's word "
+                    f"table cut short, each model file of the language pipelines cut in half (Kazakh Stanza files, tag corrector, Russian adapter, "
                     f"language identifier) | {r['passed']} of {r['cases']} "
                     f"refused with the file named and the fix, non-zero status, nothing written |")
     if "disk_full" in result:
