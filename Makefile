@@ -49,8 +49,8 @@ bench: install
 	$(BIN)/python -m pipeline.benchmarks.run --out bench/results.json
 
 # Flat memory: `process` (2 workers) on 10,000 and on 100,000 one-sentence statements sampled
-# from ../shared/data/parallel_kk_ru (about 1.5 hours here: ~20 statements/s with 2 workers on
-# 2026-12-02); peaks go into bench/results.json, each size as soon as it is measured. The sizes can
+# from ../shared/data/parallel_kk_ru (about 32 minutes on a quiet 2-core VM: ~58 statements/s with
+# 2 workers on 2026-12-02; several times longer when other jobs share the cores); peaks go into bench/results.json, each size as soon as it is measured. The sizes can
 # be run in separate sessions (POLCLAIMS_BENCH_MEMORY_SIZES=100000 make bench-memory keeps a 10,000
 # figure measured before; each size records its date and commit).
 # The default allocator on purpose: jemalloc with decay off (dirty_decay_ms:-1, good for training)

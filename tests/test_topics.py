@@ -450,3 +450,28 @@ def test_word_vectors_only_for_texts_the_vectors_know_and_never_pickled():
     assert np.isclose(np.linalg.norm(X[0]), 2.0)
     assert not X[1].any() and not X[2].any()
     assert len(pickle.dumps(mv)) < 1000
+
+
+def test_a_damaged_word_table_stops_the_model_load_naming_the_file(tmp_path):
+    """The topic model reads the kk->ru word table lazily; a table cut short, missing or rebuilt
+    since training must stop the load (before any work) with the file and the fix, not fail
+    mid-run or silently change topics."""
+    from pipeline.topics.model import TopicModelError, check_inputs, record_inputs
+
+    table = tmp_path / "lexicon.tsv"
+    table.write_text("білім\tобразование:0.8 знание:0.2\nжол\tдорога:1.0\n", encoding="utf-8")
+    card = {"inputs": record_inputs({"features": {"vectors": {"lexicon": str(table)}}})}
+    check_inputs(card, tmp_path / "model.joblib")  # the same file: fine
+    table.write_text("білім\tобразование:0.8 знание:0.2\n", encoding="utf-8")  # cut at a line end
+    with pytest.raises(TopicModelError, match=r"lexicon\.tsv is not the file .*make train-topics"):
+        check_inputs(card, tmp_path / "model.joblib")
+    table.unlink()
+    with pytest.raises(TopicModelError, match=r"lexicon\.tsv.* is missing.*make train-topics"):
+        check_inputs(card, tmp_path / "model.joblib")
+
+
+def test_shipped_topic_model_records_its_word_table():
+    from pipeline.topics.model import load_model
+
+    card = load_model().card
+    assert "models/kk_ru_lexicon/lexicon.tsv" in card.get("inputs", {})

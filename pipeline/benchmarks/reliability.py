@@ -449,6 +449,19 @@ def damaged(work: Path | None = None, inprocess: bool = False) -> dict[str, Any]
         (folder / "model.joblib").write_bytes((topics_dir / "model.joblib").read_bytes()[:3000])
         case("process: truncated topic model", process_cmd([src], work / "t.jsonl", work / "t.db")[3:] +
              ["--model", str(folder)], ["model.joblib", "train-topics"])
+        # a file the topic model reads when it predicts (the Kazakh -> Russian word table): cut
+        # short, it must stop the run before any work, not fail or silently change topics later
+        from pipeline.topics.model import load_model
+
+        for name in (load_model().card.get("inputs") or {}):
+            path = resolve_path(name)
+            copy = damaged_models_copy(work / f"models_truncated_{path.stem}", path, "truncated")
+            out, db = work / f"m_truncated_{path.stem}.jsonl", work / f"m_truncated_{path.stem}.db"
+            case(f"process: truncated topic model input ({path.name})", process_cmd([src], out, db)[3:],
+                 [path.name, "train-topics"], env={"POLCLAIMS_MODELS_DIR": str(copy)})
+            if db.exists() or out.exists():
+                cases[-1]["ok"] = False
+                cases[-1]["message"] += " (but it wrote files)"
     # every model file of models/ the language pipelines load (Kazakh Stanza files, the Russian
     # adapter, the language identifier): cut in half in a copy of models/ (the other files linked)
     from pipeline.nlp.model_files import run_files
@@ -632,8 +645,8 @@ def table(result: dict[str, Any]) -> str:
     if "damaged" in result:
         r = result["damaged"]
         rows.append(f"| damaged files | {r['cases']} cases: truncated, corrupt and foreign stores (query and "
-                    f"process), missing, truncated and other-version claim and topic models, each model file of the "
-                    f"language pipelines cut in half (Kazakh Stanza files, tag corrector, Russian adapter, "
+                    f"process), missing, truncated and other-version claim and topic models, the topic model's word "
+                    f"table cut short, each model file of the language pipelines cut in half (Kazakh Stanza files, tag corrector, Russian adapter, "
                     f"language identifier) | {r['passed']} of {r['cases']} "
                     f"refused with the file named and the fix, non-zero status, nothing written |")
     if "disk_full" in result:

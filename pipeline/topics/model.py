@@ -7,11 +7,13 @@ stems without a lemmatizer, so prediction stays far below a millisecond per sent
 model can be retrained by a user in seconds on their own taxonomy.
 
 A saved model is a folder: ``model.joblib`` (the Pipeline), ``card.json`` (labels, settings,
-training data, cross-validation scores) and, written by ``train``, ``README.md`` and
-``confusion.png``.
+training data, cross-validation scores, and ``inputs``: the sha1 of every other file the Pipeline
+reads when it predicts, e.g. the Kazakh -> Russian word table) and, written by ``train``,
+``README.md`` and ``confusion.png``.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -181,6 +183,47 @@ class TopicModelError(Exception):
     pass
 
 
+def input_files(settings: dict[str, Any]) -> list[str]:
+    """The files of models/ (project-relative, as configured) that a Pipeline built from
+    `settings` reads when it predicts, besides model.joblib: today the word translation table."""
+    vectors = (settings.get("features") or {}).get("vectors") or {}
+    return [vectors["lexicon"]] if vectors.get("lexicon") else []
+
+
+def _sha1(path: Path) -> str:
+    h = hashlib.sha1()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def record_inputs(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """card.json's ``inputs``: each input file's sha1 and size when the model was fitted."""
+    out = {}
+    for name in input_files(settings):
+        path = config.resolve_path(name)
+        out[name] = {"sha1": _sha1(path), "bytes": path.stat().st_size}
+    return out
+
+
+def check_inputs(card: dict[str, Any], model_file: Path) -> None:
+    """A model reads its input files (the word table) lazily, at its first prediction; a table that
+    is missing, cut short or replaced would then fail mid-run or, worse, silently change every
+    topic. Check them when the model is loaded: each must be the file the model was fitted with."""
+    for name, want in (card.get("inputs") or {}).items():
+        path = config.resolve_path(name)
+        rebuild = ("rebuild the table and the model with `make train-topics` "
+                   "(or restore the file from a copy)")
+        if not path.is_file():
+            raise TopicModelError(f"{path}, read by the topic model {model_file}, is missing; {rebuild}")
+        if path.stat().st_size != want.get("bytes", path.stat().st_size) or _sha1(path) != want["sha1"]:
+            raise TopicModelError(
+                f"{path} is not the file the topic model {model_file} was trained with "
+                f"({path.stat().st_size} bytes, expected {want.get('bytes')} with sha1 {want['sha1'][:10]}: "
+                f"truncated, damaged or rebuilt since); {rebuild}")
+
+
 def resolve_model_path(model: str | Path | None = None) -> Path:
     """--model, else $POLCLAIMS_TOPIC_MODEL, else configs/topics.toml `model` (project-relative)."""
     raw = model or os.environ.get("POLCLAIMS_TOPIC_MODEL")
@@ -206,7 +249,9 @@ def _load(path_str: str) -> TopicModel:
     if (path / "card.json").exists():
         card = json.loads((path / "card.json").read_text(encoding="utf-8"))
     try:
-        return TopicModel(joblib.load(path / "model.joblib"), card, path)
+        model = TopicModel(joblib.load(path / "model.joblib"), card, path)
     except Exception as exc:  # noqa: BLE001 - a truncated or foreign file: name it and the fix
         raise TopicModelError(f"{path / 'model.joblib'} is not a readable topic model ({type(exc).__name__}: "
                               f"{exc}); rebuild it with `make train-topics`") from None
+    check_inputs(card, path / "model.joblib")
+    return model

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from pipeline import config
-from pipeline.topics.model import TopicModel, build_pipeline
+from pipeline.topics.model import TopicModel, build_pipeline, record_inputs
 
 TABULAR = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".tsv": "csv"}
 
@@ -371,6 +371,7 @@ def train(data: LabelledData, out: str | Path, folds: int | None = None, seed: i
         "cv": report,
         "seconds": seconds,
         "command": command,
+        "inputs": record_inputs(settings),
     }
     if by_source is not None:
         card["cv_by_source"] = by_source
