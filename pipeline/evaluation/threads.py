@@ -388,7 +388,7 @@ def train_and_score(pairs_path: Path, out_dir: Path) -> dict[str, Any]:
             "heldout": {k: lk[k] for k in ("precision", "recall", "f1")}, "purity": lk["thread_purity"]["purity"]}
 
 
-ROUND_NAMES = {"round_1": "round 1", "round_2": "round 2", "round_3": "round 3"}
+ROUND_NAMES = {"round_1": "round 1", "round_2": "round 2", "round_3": "round 3", "round_4": "round 4"}
 
 
 def summary_lines(scores: dict[str, Any]) -> Iterable[str]:
