@@ -276,6 +276,19 @@ def test_evaluate_scores_gold_pairs_by_source_and_round(tmp_path):
     path.write_text('{"pair_id": "broken"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="pairs.jsonl:1"):
         evaluate(path, None, records=records, linker="rules")
+    # the shipped linker as it is, on one round alone (the unread test of a new round)
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(json.dumps(p) for p in [
+        pair("p1", "s1:1", "s2:1", True, 1), pair("p2", "s1:1", "s2:2", True, 2),
+        pair("p3", "s2:1", "s2:2", False, 2)]) + "\n", encoding="utf-8")
+    shipped = evaluate(path, None, records=records, linker="shipped", rounds=[2])
+    assert shipped["rounds"] == [2] and shipped["linking"]["pairs"] == 2 and shipped["rules"]["pairs"] == 2
+    assert (shipped["rules"]["tp"], shipped["rules"]["fn"]) == (0, 1)     # as the rules above, on round 2 alone
+    assert shipped["model"].endswith("linker.pkl") and 0 < shipped["model_threshold"] < 1
+    with pytest.raises(ValueError, match="no gold pairs of round 5"):
+        evaluate(path, None, records=records, linker="shipped", rounds=[5])
+    with pytest.raises(ValueError, match="--round: only with --linker shipped"):
+        evaluate(path, None, records=records, linker="rules", rounds=[2])
 
 
 # -- the learned linker -------------------------------------------------------------------------

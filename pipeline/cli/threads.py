@@ -110,7 +110,10 @@ def evaluate_threads_command(
     out: Optional[Path] = typer.Option(Path("data/threads/scores.json"), "--out", metavar="FILE", help="Where the scores go (JSON)."),
     format: str = typer.Option("table", "--format", "-f", metavar="FORMAT", help="table or json."),
     linker: str = typer.Option("learned", "--linker", metavar="LINKER",
-                               help="learned (the pair classifier, held out by source) or rules (configs/threads/link.toml [score])."),
+                               help="learned (the pair classifier, held out by source), rules (configs/threads/link.toml [score]) "
+                                    "or shipped (the shipped model and rules as they are, fitted on nothing here)."),
+    round_: Optional[List[int]] = typer.Option(None, "--round", metavar="N",
+                                               help="With --linker shipped: score the gold pairs of annotation round N alone (repeatable)."),
 ) -> None:
     """Score thread linking on the gold pairs (pairwise precision, recall, F1 and thread purity,
     per source and per language) and the dateline parser on the gold date sample.
@@ -122,7 +125,7 @@ def evaluate_threads_command(
     from pipeline.evaluation.threads import evaluate
 
     try:
-        scores = evaluate(pairs, dates, linker=linker)
+        scores = evaluate(pairs, dates, linker=linker, rounds=round_)
     except (FileNotFoundError, ValueError) as e:
         _fail(str(e))
     if out:

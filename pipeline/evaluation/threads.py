@@ -281,18 +281,51 @@ def heldout_rules(claims: Sequence[ThreadClaim], pairs: Sequence[dict]) -> dict[
             "settings_chosen": dict(chosen.most_common()), "chosen_on_all_pairs": cands[best(list(range(len(pairs))))]}
 
 
+def evaluate_shipped(claims: Sequence[ThreadClaim], pairs: Sequence[dict], model=None) -> dict[str, Any]:
+    """The linker as shipped, fitted on nothing here: the corpus linked with the model of
+    configs/threads/link.toml `[model] path` (or `model`) as it is, and with the rules as configured
+    (`[score]`, `[select]`); the test of a linker on gold pairs drawn after it was fitted."""
+    from pipeline.threads.model import default_model, model_path
+
+    model = model or default_model()
+    if model is None:
+        raise ValueError(f"--linker shipped: no model file at {model_path()} (make train-threads)")
+    threads_m, _ = link(claims, model=model)
+    threads_r, _ = link(claims, model=None)
+    of_m = {cid: k for k, t in enumerate(threads_m) for cid in t}
+    of_r = {cid: k for k, t in enumerate(threads_r) for cid in t}
+    return {"linker": "shipped", "model": str(model_path()), "model_threshold": round(float(model.threshold), 4),
+            "linking": score_pairs(pairs, of_m), "rules": score_pairs(pairs, of_r)}
+
+
 def evaluate(pairs_path: Path, dates_path: Path | None = None, records: Sequence[dict] | None = None,
-             linker: str = "learned") -> dict[str, Any]:
+             linker: str = "learned", rounds: Sequence[int] | None = None) -> dict[str, Any]:
     """Scores of `linker` ("learned": held out by source, see heldout_learned; "rules": the rule
-    score of configs/threads/link.toml, fitted to nothing) on the gold pairs, with the rules' scores
-    beside the learned ones."""
-    if linker not in ("learned", "rules"):
-        raise ValueError(f"--linker: {linker!r} is not allowed; use learned or rules")
+    score of configs/threads/link.toml, fitted to nothing; "shipped": the shipped model and rules as
+    they are, see evaluate_shipped) on the gold pairs, with the rules' scores beside the learned
+    ones. `rounds` (shipped only): score the gold pairs of these annotation rounds alone."""
+    if linker not in ("learned", "rules", "shipped"):
+        raise ValueError(f"--linker: {linker!r} is not allowed; use learned, rules or shipped")
+    if rounds and linker != "shipped":
+        raise ValueError("--round: only with --linker shipped (the held-out protocols use every round; "
+                         "their scores per round are in by_round)")
     pairs = load_pairs(pairs_path)
     claims = gold_claims(records)
     known = {c.claim_id for c in claims}
     unknown = [p["pair_id"] for p in pairs if _key(p["a"]) not in known or _key(p["b"]) not in known]
     known_pairs = [p for p in pairs if p["pair_id"] not in set(unknown)]
+    if linker == "shipped":
+        if rounds:
+            missing = sorted(set(rounds) - {p.get("round", 1) for p in known_pairs})
+            if missing:
+                raise ValueError(f"--round: no gold pairs of round {missing[0]} in {pairs_path}")
+            known_pairs = [p for p in known_pairs if p.get("round", 1) in set(rounds)]
+        out = evaluate_shipped(claims, known_pairs)
+        out["rounds"] = sorted(set(rounds)) if rounds else sorted({p.get("round", 1) for p in known_pairs})
+        out["pairs_without_claims"] = unknown
+        if dates_path is not None:
+            out["dates"] = score_dates(dates_path)
+        return out
     threads, links = link(claims, model=None)
     thread_of = {cid: k for k, t in enumerate(threads) for cid in t}
     rounds = sorted({p.get("round", 1) for p in known_pairs})
@@ -355,10 +388,13 @@ def train_and_score(pairs_path: Path, out_dir: Path) -> dict[str, Any]:
             "heldout": {k: lk[k] for k in ("precision", "recall", "f1")}, "purity": lk["thread_purity"]["purity"]}
 
 
-ROUND_NAMES = {"round_1": "round 1", "round_2": "round 2", "round_3": "round 3"}
+ROUND_NAMES = {"round_1": "round 1", "round_2": "round 2", "round_3": "round 3", "round_4": "round 4"}
 
 
 def summary_lines(scores: dict[str, Any]) -> Iterable[str]:
+    if scores.get("linker") == "shipped":
+        yield from _shipped_lines(scores)
+        return
     held = scores.get("linker") == "learned"
     yield ("linker: learned pair classifier, every pair scored by a model fitted without its sources"
            if held else "linker: rules of configs/threads/link.toml [score] ([select] settings chosen without each pair's sources)")
@@ -396,6 +432,19 @@ def summary_lines(scores: dict[str, Any]) -> Iterable[str]:
             yield f"  {k}: texts {v['texts']} right {v['texts_right']} recall {v['date_recall']} precision {v['date_precision']}"
     elif d:
         yield f"dates: {d['error']}"
+
+
+def _shipped_lines(scores: dict[str, Any]) -> Iterable[str]:
+    yield (f"linker as shipped ({scores['model']}, threshold {scores['model_threshold']}), fitted on nothing here; "
+           f"rounds {', '.join(map(str, scores['rounds']))}")
+    for name, key in (("shipped model", "linking"), ("rules as configured", "rules")):
+        r = scores[key]
+        yield (f"{name}: {r['pairs']} pairs ({r['positives']} same): P {r['precision']} R {r['recall']} F1 {r['f1']} "
+               f"(tp {r['tp']} fp {r['fp']} fn {r['fn']}); purity {r['thread_purity']['purity']}")
+        for g in ("lang", "stratum", "source"):
+            for k, v in r[f"by_{g}"].items():
+                if v["tp"] + v["fp"] + v["fn"]:
+                    yield f"    {g} {k:<24} pairs {v['pairs']:>4}  P {v['precision']}  R {v['recall']}  F1 {v['f1']}"
 
 
 def gold_store(out: Path) -> dict[str, int]:

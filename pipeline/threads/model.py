@@ -18,6 +18,7 @@ and writes the model card.
 """
 from __future__ import annotations
 
+import json
 import pickle
 from collections import Counter
 from functools import lru_cache
@@ -358,6 +359,21 @@ def save(model: LinkModel, out: Path) -> Path:
     return path
 
 
+def _unread_lines() -> list[str]:
+    """The earlier shipped linker scored on a round of gold it had never seen (`data/threads/unread_r*.json`,
+    written by `polclaims evaluate threads --linker shipped --round N --out …`)."""
+    out = []
+    for f in sorted((config.PROJECT_ROOT / "data" / "threads").glob("unread_r*.json")):
+        u = json.loads(f.read_text(encoding="utf-8"))
+        rounds = ", ".join(map(str, u.get("rounds", [])))
+        for name, key in (("the linker then shipped", "linking"), ("the rules as then configured", "rules")):
+            v = u[key]
+            out.append(f"| {name}, on round {rounds} before it was read (`{f.relative_to(config.PROJECT_ROOT)}`) | "
+                       f"{v['pairs']} ({v['positives']}) | {v['precision']} | {v['recall']} | {v['f1']} | "
+                       f"{v['thread_purity']['purity']} |")
+    return out
+
+
 def card(model: LinkModel, scores: dict[str, Any], gold: dict[str, Any], path: Path, command: str) -> str:
     """The model card (markdown)."""
     from sklearn import __version__ as sklearn_version
@@ -398,6 +414,10 @@ def card(model: LinkModel, scores: dict[str, Any], gold: dict[str, Any], path: P
         lines.append(f"| rules of `[score]` (`[select]` settings chosen without the scored sources) | "
                      f"{rules['pairs']} ({rules['positives']}) | "
                      f"{rules['precision']} | {rules['recall']} | {rules['f1']} | {rules['thread_purity']['purity']} |")
+    for name, v in scores.get("by_round", {}).items():
+        lines.append(f"| — {name.replace('_', ' ')} | {v['pairs']} ({v['positives']}) | {v['precision']} | {v['recall']} | "
+                     f"{v['f1']} | {v['thread_purity']['purity']} |")
+    lines += _unread_lines()
     lines += ["", "Per source (every pair touching it; sources with gold links):", "",
               "| source | pairs | same | precision | recall | F1 |", "|---|---|---|---|---|---|"]
     for s, v in lk["by_source"].items():
