@@ -4,6 +4,7 @@ off, compared token by token (UPOS, features, lemma, head, relation, entity).
 
     python -m pipeline.benchmarks.kk_speed_check claims --texts 1000   # random Kazakh texts of the claims corpus
     python -m pipeline.benchmarks.kk_speed_check parallel --lines 400  # the kk side of `make bench`'s parallel lines
+    python -m pipeline.benchmarks.kk_speed_check claims --off ner_crf_loss,char_model_dedup  # only these off
 
 Needs ../shared/data (the texts). Prints one JSON object.
 """
@@ -18,7 +19,8 @@ from collections import Counter
 from pipeline import config
 
 FIELDS = ("text", "upos", "feats", "lemma", "head", "deprel", "ner")
-OFF = {"inference_mode": False, "fast_cycle_check": False, "charlm_output_layer": True, "quantize_int8": []}
+OFF = {"inference_mode": False, "fast_cycle_check": False, "charlm_output_layer": True, "quantize_int8": [],
+       "ner_crf_loss": True, "char_model_dedup": False, "lemma_seq2seq_cache": 0, "optimizer_at_load": True}
 
 
 def claims_texts(n: int, seed: int = 15) -> list[str]:
@@ -54,11 +56,18 @@ def analyses(cfg: dict, texts: list[str]) -> tuple[list[list[tuple]], float]:
     return out, time.process_time() - t0
 
 
-def compare(texts: list[str]) -> dict:
-    """Token-by-token agreement of the shipped settings with all of them off (one text = one
-    sentence or line; a text tokenized differently is counted apart)."""
+def compare(texts: list[str], only: list[str] | None = None) -> dict:
+    """Token-by-token agreement of the shipped settings with all of them off, or with only the
+    `[speed]` settings named in `only` off (one text = one sentence or line; a text tokenized
+    differently is counted apart)."""
     shipped = config.load("nlp_kk")
-    off = {**shipped, "speed": OFF, "stanza_options": {}}
+    if only:
+        unknown = set(only) - set(OFF)
+        if unknown:
+            raise SystemExit(f"--off: unknown settings {sorted(unknown)} (known: {', '.join(OFF)})")
+        off = {**shipped, "speed": {**shipped.get("speed", {}), **{k: OFF[k] for k in only}}}
+    else:
+        off = {**shipped, "speed": OFF, "stanza_options": {}}
     a, cpu_off = analyses(off, texts)
     b, cpu_on = analyses(shipped, texts)
     same, tokens, sentences_same = Counter(), 0, 0
@@ -85,11 +94,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--texts", type=int, default=1000, help="claims: random Kazakh texts of the claims corpus")
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--lines", type=int, default=400, help="parallel: line pairs (kk side)")
+    ap.add_argument("--off", default="", help="comma-separated [speed] settings to switch off in the "
+                    "comparison run (default: all of them and [stanza_options])")
     args = ap.parse_args(argv)
     if not (config.shared_data_dir() / "parallel_kk_ru").is_dir():
         raise SystemExit(f"{config.shared_data_dir()} is absent: the texts come from ../shared/data")
     texts = claims_texts(args.texts, args.seed) if args.source == "claims" else parallel_texts(args.lines)
-    res = {"source": args.source, **compare(texts)}
+    only = [x for x in args.off.split(",") if x]
+    res = {"source": args.source, "off": only or "all", **compare(texts, only)}
     print(json.dumps(res, ensure_ascii=False))
     return res
 

@@ -92,20 +92,22 @@ def load_stanza(cfg: dict, processors: list[str], **extra):
         # only the components trained with it read it (the others ignore the path)
         for proc in set(processors) & {"pos", "lemma", "depparse"}:
             kwargs[f"{proc}_{direction}_charlm_path"] = str(path)
-    pipe = stanza.Pipeline(
-        lang="kk", dir=str(mdir), processors=",".join(processors), download_method=None,
-        resources_filepath=str(mdir / "resources.json"), allow_unknown_language=True, use_gpu=False,
-        logging_level=cfg.get("stanza_logging", "WARN"),
-        **{**kwargs, **cfg.get("stanza", {}), **cfg.get("stanza_options", {}), **extra})
+    from pipeline.nlp.stanza_speed import apply, no_optimizers
+
+    speed = cfg.get("speed", {})
+    with nullcontext() if speed.get("optimizer_at_load", True) else no_optimizers():
+        pipe = stanza.Pipeline(
+            lang="kk", dir=str(mdir), processors=",".join(processors), download_method=None,
+            resources_filepath=str(mdir / "resources.json"), allow_unknown_language=True, use_gpu=False,
+            logging_level=cfg.get("stanza_logging", "WARN"),
+            **{**kwargs, **cfg.get("stanza", {}), **cfg.get("stanza_options", {}), **extra})
     if files.get("tag_corrector") and "pos" in processors:
         path = mdir / files["tag_corrector"]
         if not path.exists():
             raise FileNotFoundError(f"Kazakh tag corrector not found at {path}; rebuild with "
                                     "`polclaims train kk --steps tag_corrector`")
         attach(pipe, TagCorrector.load(path))
-    from pipeline.nlp.stanza_speed import apply
-
-    apply(pipe, cfg.get("speed", {}))
+    apply(pipe, speed)
     return pipe
 
 
