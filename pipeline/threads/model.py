@@ -33,7 +33,8 @@ from sklearn.preprocessing import StandardScaler
 
 from pipeline import config
 
-from pipeline.threads.link import _Prepared, _weighted, candidate_pairs, compatible, cosine, pair_features, score, settings
+from pipeline.threads.link import (_Prepared, _weighted, candidate_pairs, compatible, cosine, near_duplicate,
+                                   pair_features, score, settings)
 
 FEATURES = (
     "lemma_same",        # one action lemma (not a light verb)
@@ -68,6 +69,9 @@ FEATURES = (
     "vec_sentence",      # cosine of the sentences' idf-weighted mean word vectors
     "twin_vec_target",   # the same for the kk↔ru twins (the other language, within its own vectors)
     "twin_vec_sentence",
+    "near_duplicate",    # character 4-gram Jaccard of the sentences, number words read as numbers (a reprint)
+    "document_clause",   # both clauses about their own document's execution ("Осы қаулының орындалуын бақылау …")
+    "document_number_conflict",  # both targets name document numbers ("№ 18/2", "№ 244/7"), none shared
     "rule_score",        # the hand-set score of configs/threads/link.toml [score] (weights set a priori)
 )
 
@@ -135,6 +139,9 @@ def pair_vector(a: _Prepared, b: _Prepared, prepared: Sequence[_Prepared], idf: 
         min(la, lb) / max(la, lb) if max(la, lb) else 0.0,
         cosine(a.vec_target, b.vec_target), cosine(a.vec_predicate, b.vec_predicate),
         cosine(a.vec_sentence, b.vec_sentence), tw_vt, tw_vs,
+        near_duplicate(a, b) if want("near_duplicate") else 0.0,
+        float(a.doc_clause and b.doc_clause),
+        float(bool(a.doc_numbers and b.doc_numbers and not (a.doc_numbers & b.doc_numbers))),
         score(f),
     ]
 
