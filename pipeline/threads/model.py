@@ -146,6 +146,15 @@ def pair_vector(a: _Prepared, b: _Prepared, prepared: Sequence[_Prepared], idf: 
     ]
 
 
+def allowed(a: _Prepared, b: _Prepared, need_keys: bool) -> bool:
+    """The hard rules of ``link.compatible``, and (`[model] document_clauses_apart`) never two
+    clauses about their own documents ("Осы қаулының орындалуын бақылау … жүктелсін" of two decrees:
+    two acts, whoever is named; `[document]` of configs/threads/<lang>.toml)."""
+    if model_settings().get("document_clauses_apart", False) and a.doc_clause and b.doc_clause:
+        return False
+    return compatible(a, b, need_keys=need_keys)
+
+
 def candidate_matrix(prepared: Sequence[_Prepared], idf, needed: Sequence[str] | None = None
                      ) -> tuple[list[tuple[int, int]], np.ndarray]:
     """The pairs the learned linker scores (proposed by blocking, passing the hard rules) and their
@@ -155,7 +164,7 @@ def candidate_matrix(prepared: Sequence[_Prepared], idf, needed: Sequence[str] |
     text = bool(model_settings().get("text_channel", False))
     for i, j in candidate_pairs(prepared, text=text):
         a, b = prepared[i], prepared[j]
-        if compatible(a, b, need_keys=not text):
+        if allowed(a, b, need_keys=not text):
             pairs.append((i, j))
             rows.append(pair_vector(a, b, prepared, idf, needed))
     return pairs, np.asarray(rows, dtype=float).reshape(-1, len(FEATURES))
@@ -346,7 +355,7 @@ def gold_matrix(prepared: Sequence[_Prepared], idf, pairs: Sequence[dict], key) 
         y.append(int(bool(p["same"])))
         groups.append(frozenset((p.get("source") or "?").split("+")))
         # what the linker will score: pairs blocking proposes and the hard rules allow
-        eligible.append((min(i, j), max(i, j)) in proposed and compatible(a, b, need_keys=False))
+        eligible.append((min(i, j), max(i, j)) in proposed and allowed(a, b, need_keys=False))
     return {"X": np.asarray(X, dtype=float).reshape(-1, len(FEATURES)), "y": np.asarray(y, dtype=int),
             "groups": groups, "eligible": np.asarray(eligible, dtype=bool)}
 
