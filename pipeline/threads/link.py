@@ -568,21 +568,20 @@ def _text_pairs(prepared: Sequence[_Prepared], seen: set[tuple[int, int]]) -> It
 def _reprint_pairs(prepared: Sequence[_Prepared], seen: set[tuple[int, int]]) -> Iterable[tuple[int, int]]:
     """Near duplicates (`reprint`): claims of one language sharing at least two of their
     `blocking.reprint_words` rarest normalised words (numbers included), each held by at most
-    `blocking.max_postings` claims, whose sentences are near duplicates."""
+    `blocking.reprint_max_postings` claims, whose sentences are near duplicates."""
     b = settings()["blocking"]
     if float(b.get("near_duplicate", 0.0)) <= 0:
         return
-    cap, k = int(b["max_postings"]), int(b.get("reprint_words", 6))
-    df: Counter = Counter()
-    toks = []
+    cap, k = int(b.get("reprint_max_postings", 30)), int(b.get("reprint_words", 6))
+    df: dict[str, Counter] = defaultdict(Counter)
     for p in prepared:
-        t = {(p.claim.lang, w) for w in p.norm.split() if len(w) >= 2}
-        toks.append(t)
-        df.update(t)
+        df[p.claim.lang].update({w for w in p.norm.split() if len(w) >= 2})
     postings: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, t in enumerate(toks):
-        for w in sorted(t, key=lambda w: (df[w], w))[:k]:
-            postings[w].append(i)
+    for i, p in enumerate(prepared):
+        counts = df[p.claim.lang]
+        for w in sorted({w for w in p.norm.split() if len(w) >= 2}, key=lambda w: (counts[w], w))[:k]:
+            postings[(p.claim.lang, w)].append(i)
+    del df
     counts: Counter = Counter()
     for ids in postings.values():
         if 2 <= len(ids) <= cap:
