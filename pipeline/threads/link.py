@@ -64,7 +64,105 @@ def lang_config(lang: str) -> dict:
     return {"groups": groups, "stop": frozenset(w.casefold() for w in cfg.get("stopwords", {}).get("words", [])),
             "stem": int(words.get("stem_length", 5)), "min": int(words.get("min_length", 4)),
             "light": frozenset(w.casefold() for w in words.get("light_verbs", [])),
-            "self_reference": tuple(w.casefold() for w in words.get("self_reference", []))}
+            "self_reference": tuple(w.casefold() for w in words.get("self_reference", [])),
+            "numbers": cfg.get("numbers", {}),
+            "document_clause": tuple(re.compile(x, re.I | re.S) for x in cfg.get("document", {}).get("clauses", [])),
+            "document_target": tuple(re.compile(x, re.I | re.S) for x in cfg.get("document", {}).get("targets", []))}
+
+
+# -- near duplicates: one sentence reprinted, numbers once in digits and once in words -----------
+TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+|%", re.U)
+
+
+def _number_value(words: list[str], nums: dict) -> int:
+    """The value of a run of number words ("жүз миллиард", "бес мың", "пятидесяти")."""
+    units, hundreds, scales = nums.get("units", {}), set(nums.get("hundreds", [])), nums.get("scales", {})
+    total = current = 0
+    for w in words:
+        if w in scales:
+            total += max(current, 1) * int(scales[w])
+            current = 0
+        elif w in hundreds:
+            current = max(current, 1) * 100
+        else:
+            current += int(units[w])
+    return total + current
+
+
+@lru_cache(maxsize=65536)
+def normalised_text(text: str | None, lang: str) -> str:
+    """`text` casefolded with its number words read as numbers (`[numbers]` of
+    configs/threads/<lang>.toml: "алпыс пайыздан" -> "60 %", "бес мың" -> "5000", "600 млрд" ->
+    "600000000000") and per-cent words as "%": two prints of one sentence then read alike."""
+    if not text:
+        return ""
+    lc = lang_config(lang)
+    nums = lc["numbers"]
+    units, hundreds, scales = nums.get("units", {}), set(nums.get("hundreds", [])), nums.get("scales", {})
+    percent = tuple(nums.get("percent", []))
+    out: list[str] = []
+    run: list[str] = []
+    digits: float | None = None
+
+    def flush() -> None:
+        nonlocal run, digits
+        if run:
+            out.append(str(_number_value(run, nums)))
+        run = []
+
+    for tok in TOKEN.findall(text.casefold()):
+        t = tok.rstrip(".")
+        if t in units or t in hundreds or (t in scales and run):
+            run.append(t)
+            continue
+        flush()
+        if t in scales and out and out[-1][:1].isdigit():      # "600 млрд", "5 мың": digits times the scale
+            try:
+                v = float(out[-1].replace(",", ".")) * int(scales[t])
+                out[-1] = str(int(v)) if v == int(v) else str(v)
+                continue
+            except ValueError:
+                pass
+        out.append("%" if percent and t.startswith(percent) else t)
+    flush()
+    return " ".join(out)
+
+
+@lru_cache(maxsize=8192)
+def _grams(norm: str, n: int = 4) -> frozenset:
+    s = norm.replace(" ", "")
+    return frozenset(s[k:k + n] for k in range(max(1, len(s) - n + 1)))
+
+
+def near_duplicate(a: "_Prepared", b: "_Prepared") -> float:
+    """Jaccard of the character 4-grams of the two claims' normalised sentences (spaces dropped):
+    1 for one sentence printed twice, whether its numbers are in digits or words."""
+    ga, gb = _grams(a.norm), _grams(b.norm)
+    if not ga or not gb:
+        return 0.0
+    inter = len(ga & gb)
+    return inter / (len(ga) + len(gb) - inter)
+
+
+def document_clause(text: str | None, target: str | None, lang: str) -> bool:
+    """"Осы қаулының орындалуын бақылау … жүктелсін", "Настоящее постановление вводится в действие …",
+    "… акимат ПОСТАНОВЛЯЕТ", "обеспечить государственную регистрацию настоящего постановления": a clause
+    about its own document ([document] of the language: `clauses` in the text, `targets` in the target)."""
+    lc = lang_config(lang)
+    return bool((text and any(p.search(text) for p in lc["document_clause"]))
+                or (target and any(p.search(target) for p in lc["document_target"])))
+
+
+@lru_cache(maxsize=1)
+def _document_number() -> re.Pattern | None:
+    pat = settings().get("features", {}).get("document_number")
+    return re.compile(pat) if pat else None
+
+
+def document_numbers(target: str | None) -> set[str]:
+    """The document numbers a target names ("№ 18/2 қаулысына" -> {"18/2"})."""
+    pat = _document_number()
+    return {m.rstrip(".") for m in pat.findall(target)} if target and pat else set()
 
 
 def self_referring(target: str | None, lang: str) -> bool:
@@ -157,6 +255,9 @@ class _Prepared:
     vec_target: "np.ndarray | None" = None     # unit mean word vector of the target («names» when none)
     vec_predicate: "np.ndarray | None" = None  # unit mean word vector of the predicate lemma
     vec_sentence: "np.ndarray | None" = None   # unit idf-weighted mean word vector of the sentence's content words
+    norm: str = ""                         # the sentence with number words read as numbers (normalised_text)
+    doc_clause: bool = False               # a clause about its own document's execution (document_clause)
+    doc_numbers: set[str] = field(default_factory=set)   # document numbers its target names
 
 
 def prepare(claims: Sequence[ThreadClaim], predicate_cosine: float | None = None
@@ -179,7 +280,9 @@ def prepare(claims: Sequence[ThreadClaim], predicate_cosine: float | None = None
                                   individual=c.type == "decision" and individual_act(c.predicate_lemma, c.lang),
                                   groups=lc["groups"].get(lemma, frozenset()), names=name_stems(c.sentence, c.lang),
                                   actor=stems(c.actor, c.lang), numbered=bool(_numbered().match(c.sentence or "")),
-                                  light=not lemma or lemma in lc["light"]))
+                                  light=not lemma or lemma in lc["light"], norm=normalised_text(c.sentence, c.lang),
+                                  doc_clause=document_clause(c.sentence, c.target, c.lang),
+                                  doc_numbers=document_numbers(c.target)))
         df[c.lang].update(sent | prepared[-1].names | prepared[-1].actor)
     idf = {}
     for lang, counts in df.items():
@@ -396,7 +499,17 @@ def compatible(a: _Prepared, b: _Prepared, need_keys: bool = True) -> bool:
         return False
     if a.numbered and b.numbered and ca.type == cb.type and settings()["blocking"].get("numbered_apart", False):
         return False   # operative items of two documents ("1. Утвердить …" of two akimats): two acts
-    return bool(a.keys & b.keys) or not need_keys
+    return bool(a.keys & b.keys) or not need_keys or reprint(a, b)
+
+
+def reprint(a: _Prepared, b: _Prepared) -> bool:
+    """One sentence printed twice (`[blocking] near_duplicate`, near_duplicate), both with a target
+    (a claim naming no object, such as a decree's enacting formula "… акимат ПОСТАНОВЛЯЕТ", is in every
+    template) and neither a clause about its own document (a control clause is in every decree):
+    compared whatever their verbs (a light verb, a self-reference)."""
+    cut = float(settings()["blocking"].get("near_duplicate", 0.0))
+    return (cut > 0 and bool(a.claim.target and b.claim.target) and not (a.doc_clause or b.doc_clause)
+            and near_duplicate(a, b) >= cut)
 
 
 def linked(f: dict[str, float]) -> bool:
@@ -419,6 +532,7 @@ def candidate_pairs(prepared: Sequence[_Prepared], text: bool = False) -> Iterab
             blocks[(p.claim.lang, k)].append(i)
     seen: set[tuple[int, int]] = set()
     yield from _lemma_pairs(prepared, blocks, cap, seen)
+    yield from _reprint_pairs(prepared, seen)
     if text:
         yield from _text_pairs(prepared, seen)
 
@@ -447,6 +561,36 @@ def _text_pairs(prepared: Sequence[_Prepared], seen: set[tuple[int, int]]) -> It
             continue
         # fewer shared words than `need`: still a pair when the targets mean the same (word vectors)
         if n >= need or (near > 0 and cosine(prepared[key[0]].vec_target, prepared[key[1]].vec_target) >= near):
+            seen.add(key)
+            yield key
+
+
+def _reprint_pairs(prepared: Sequence[_Prepared], seen: set[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+    """Near duplicates (`reprint`): claims of one language sharing at least two of their
+    `blocking.reprint_words` rarest normalised words (numbers included), each held by at most
+    `blocking.reprint_max_postings` claims, whose sentences are near duplicates."""
+    b = settings()["blocking"]
+    if float(b.get("near_duplicate", 0.0)) <= 0:
+        return
+    cap, k = int(b.get("reprint_max_postings", 30)), int(b.get("reprint_words", 6))
+    df: dict[str, Counter] = defaultdict(Counter)
+    for p in prepared:
+        df[p.claim.lang].update({w for w in p.norm.split() if len(w) >= 2})
+    postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, p in enumerate(prepared):
+        counts = df[p.claim.lang]
+        for w in sorted({w for w in p.norm.split() if len(w) >= 2}, key=lambda w: (counts[w], w))[:k]:
+            postings[(p.claim.lang, w)].append(i)
+    del df
+    counts: Counter = Counter()
+    for ids in postings.values():
+        if 2 <= len(ids) <= cap:
+            for x in range(len(ids)):
+                for j in ids[x + 1:]:
+                    i = ids[x]
+                    counts[(i, j) if i < j else (j, i)] += 1
+    for key, n in sorted(counts.items()):
+        if n >= 2 and key not in seen and reprint(prepared[key[0]], prepared[key[1]]):
             seen.add(key)
             yield key
 
