@@ -264,6 +264,8 @@ class CandidateRecord:
     roles: dict | None = None          # actor/target options (roles.role_options), when computed
     gold_actor: str | None = None
     gold_target: str | None = None
+    words: tuple[int, ...] = ()       # the candidate's token indices in its sentence's parse
+    main: int = -1                     # its main word's token index
 
 
 def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str,
@@ -286,7 +288,8 @@ def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_tex
         recs.append(CandidateRecord(
             sent.statement_id, sent.lang, sent.index, claim.predicate_start, claim.predicate_end,
             cand.rule, cand.type if cand.rule != "none" else None,
-            group_features(ex, cand, doc, claim, sent_f), claim))
+            group_features(ex, cand, doc, claim, sent_f), claim,
+            words=tuple(sorted(w.i for w in cand.words)), main=cand.main.i))
         cands.append(cand)
     if isinstance(roles, ClaimModel):
         want = [lab != "none" for lab in roles.predict([r.features for r in recs])] if recs else []

@@ -18,7 +18,7 @@ import pickle
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from pipeline import __version__, config
 from pipeline.io.records import Claim
@@ -61,11 +61,13 @@ def _model_files(cfg: Any) -> set[Path]:
     return out
 
 
-def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, progress: bool = True
+def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, progress: bool = True,
+                  on_sentence: "Callable[[dict, Any, Any, list[CandidateRecord]], None] | None" = None
                   ) -> tuple[list[CandidateRecord], dict[str, list[Claim]]]:
     """Candidates of every item text and the rule extractor's claims (for the comparison). The
     parses are cached per sentence (spaCy Doc bytes, keyed by the NLP settings), so changing the
-    features or the rules re-runs only the fast part."""
+    features or the rules re-runs only the fast part. `on_sentence(item, sentence, doc, records)`:
+    called for each parsed sentence with its candidate records (e.g. to keep its tokens)."""
     from spacy.tokens import Doc
 
     from pipeline.nlp import get_pipeline, pipe_by_language
@@ -111,8 +113,11 @@ def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, pro
         doc = Doc(get_pipeline(s.lang).vocab).from_bytes(cache[_doc_key(s.lang, s.text)])
         ex = extractor_for(s.lang)
         near_gold = spans.get(it["item_id"], [])
-        records.extend(analyse_sentence(ex, doc, s, it["text"], roles=lambda a, b, near=near_gold: any(
-            min(b, e) > max(a, st) for st, e in near)))
+        recs = analyse_sentence(ex, doc, s, it["text"], roles=lambda a, b, near=near_gold: any(
+            min(b, e) > max(a, st) for st, e in near))
+        if on_sentence is not None:
+            on_sentence(it, s, doc, recs)
+        records.extend(recs)
         rules[it["item_id"]].extend(ex.extract(doc, s, it["text"]))
     return records, rules
 
