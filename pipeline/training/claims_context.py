@@ -11,7 +11,7 @@ fold names, same scorer), three deciders of the candidates:
   (c) ``stack``: w * P(ctx) + (1 - w) * P(lr), w and the threshold chosen on the same inner
       out-of-fold probabilities (never on the held-out source, dev or seed gold).
 
-    python -m pipeline.training.claims_context run [--inner 4] [--jobs 2] [--only SOURCE ...]
+    python -m pipeline.training.claims_context run [--inner 4] [--inner-ctx 2] [--jobs 2] [--only SOURCE ...]
 
 Writes build/claims_context/result.json and prints the P/R/F1 table (detection by predicate-span
 overlap, `pipeline.evaluation.claims.score`, per language and overall; typed F1 too).
@@ -108,7 +108,8 @@ def ctx_model(settings: dict | None = None) -> ContextClaimNet:
     return ContextClaimNet(**{k: v for k, v in s.items() if k not in ("use",)})
 
 
-def run_fold(name: str, data: dict, inner: int = 4, ctx_settings: dict | None = None) -> dict[str, Any]:
+def run_fold(name: str, data: dict, inner: int = 4, ctx_settings: dict | None = None, inner_ctx: int | None = None
+             ) -> dict[str, Any]:
     """One held-out source: inner out-of-fold probabilities of both models (source-grouped folds of
     the training part) choose thresholds and the stacking weight; then both are fitted on the
     whole training part and score the held-out source."""
@@ -133,6 +134,8 @@ def run_fold(name: str, data: dict, inner: int = 4, ctx_settings: dict | None = 
         a, b = tr[itr], tr[ite]
         m = _lr().fit([feats[i] for i in a], [data["y"][i] for i in a])
         oof_lr[ite] = _ordered(m, m.predict_proba([feats[i] for i in b]))
+    for itr, ite in GroupKFold(n_splits=min(inner_ctx or inner, n_groups)).split(tr, y[tr], g_tr):
+        a, b = tr[itr], tr[ite]
         c = ctx_model(ctx_settings).fit([ctx[i] for i in a], [data["y"][i] for i in a])
         oof_cx[ite] = c.predict_proba([ctx[i] for i in b])
     t_lr, _ = _best_threshold(oof_lr, y[tr])
@@ -235,12 +238,12 @@ def config_model() -> dict:
 
 
 def _one(name: str) -> dict[str, Any]:
-    data, done_dir, inner, ctx_settings = _JOB
+    data, done_dir, inner, ctx_settings, inner_ctx = _JOB
     path = done_dir / f"{name}.pkl"
     if path.exists():
         with open(path, "rb") as fh:
             return pickle.load(fh)
-    f = run_fold(name, data, inner=inner, ctx_settings=ctx_settings)
+    f = run_fold(name, data, inner=inner, ctx_settings=ctx_settings, inner_ctx=inner_ctx)
     with open(path, "wb") as fh:
         pickle.dump(f, fh)
     print(f"  fold {name}: {f['seconds']} s  t_lr {f['t_lr']} t_cx {f['t_cx']} w {f['w']} t {f['t_stack']}", flush=True)
@@ -254,6 +257,8 @@ def main(argv: list[str] | None = None) -> None:
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="leave-one-source-out comparison of LR, context net and their stack")
     r.add_argument("--inner", type=int, default=4, help="source-grouped inner folds (thresholds, stacking weight)")
+    r.add_argument("--inner-ctx", type=int, default=None,
+                   help="inner folds for the context net's out-of-fold probabilities (default: --inner)")
     r.add_argument("--jobs", type=int, default=2)
     r.add_argument("--only", nargs="*", help="only these held-out folds (quick looks)")
     r.add_argument("--epochs", type=int, default=None)
@@ -280,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
     done_dir.mkdir(parents=True, exist_ok=True)
 
     global _JOB
-    _JOB = (data, done_dir, args.inner, ctx_settings)
+    _JOB = (data, done_dir, args.inner, ctx_settings, args.inner_ctx)
     _warm()
     big_first = sorted(names, key=lambda n: -data["groups"].count(n))
     import multiprocessing as mp
@@ -291,7 +296,11 @@ def main(argv: list[str] | None = None) -> None:
     else:
         folds = [_one(n) for n in big_first]
     res = evaluate(data, folds)
-    res["command"] = "python -m pipeline.training.claims_context run " + " ".join(argv or [])
+    import sys
+
+    res["command"] = "python -m pipeline.training.claims_context " + " ".join(argv if argv is not None else sys.argv[1:])
+    res["ctx_settings"] = {k: v for k, v in vars(ctx_model(ctx_settings)).items() if not k.endswith("_")}
+    res["inner"], res["inner_ctx"] = args.inner, args.inner_ctx or args.inner
     args.out.write_text(json.dumps(res, indent=1, default=str) + "\n", encoding="utf-8")
     print(table(res))
 

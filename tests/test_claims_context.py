@@ -1,0 +1,49 @@
+"""The context net of the claim candidates (pipeline/claims/context.py, issue #13 experiment): its
+inputs come from the same candidates as the linear model's, it learns a small fixture, and it
+survives pickling (the torch weights are a state dict; the vector tables are not saved)."""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from pipeline.claims import learned
+from pipeline.claims.context import LABELS, CandidateInput, ContextClaimNet, sentence_tokens
+from pipeline.training import claims as training
+
+from tests.test_learned_claims import fixture_records
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    recs = fixture_records()
+    sents = {}
+    records, _ = training.analyse_items(recs, cache_dir=None, progress=False,
+                                        on_sentence=lambda it, s, doc, rs: sents.__setitem__((s.statement_id, s.index),
+                                                                                             sentence_tokens(s.lang, doc)))
+    learned.label_records(records, training.gold_items_of(recs))
+    X = [CandidateInput(sents[(r.statement_id, r.sentence_index)], r.words, r.main, r.rule,
+                        float(r.features.get("rule_conf", 0.0))) for r in records]
+    return records, X
+
+
+def test_candidate_inputs_point_at_the_candidates_words(inputs):
+    records, X = inputs
+    for r, x in zip(records, X):
+        assert r.main in r.words and x.main == r.main
+        forms = " ".join(x.sentence.forms[i] for i in r.words)
+        assert r.claim.predicate.lower().split()[0] in forms   # the predicate's words are the marked tokens
+
+
+def test_context_net_learns_a_fixture_and_pickles(inputs):
+    records, X = inputs
+    y = [r.label for r in records]
+    net = ContextClaimNet(epochs=40, batch_size=8, lr=5e-3, dropout=0.0, hidden=32).fit(X, y)
+    proba = net.predict_proba(X)
+    assert proba.shape == (len(X), len(LABELS)) and np.allclose(proba.sum(1), 1.0)
+    assert [LABELS[i] for i in proba.argmax(1)] == y                 # a flexible model fits its training data
+    again = pickle.loads(pickle.dumps(net))
+    assert "_net_obj" not in again.__dict__ and "_vcache" not in again.__dict__
+    assert np.allclose(again.predict_proba(X), proba, atol=1e-6)
+    assert len(pickle.dumps(net)) < 4_000_000                         # small: a few MB at most
