@@ -47,3 +47,17 @@ def test_context_net_learns_a_fixture_and_pickles(inputs):
     assert "_net_obj" not in again.__dict__ and "_vcache" not in again.__dict__
     assert np.allclose(again.predict_proba(X), proba, atol=1e-6)
     assert len(pickle.dumps(net)) < 4_000_000                         # small: a few MB at most
+
+
+def test_retraining_keeps_the_tried_section_of_the_model_readme(tmp_path):
+    card = {"command": "test", "data": {"texts": 1, "by_lang": {"kk": 1}, "sources": {"a": 1}, "claims": {}},
+            "candidates": 3, "candidate_recall": 1.0, "size_bytes": 1000, "fit_seconds": 0.1}
+    training.write_card_readme(tmp_path, card)
+    first = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "## Tried" not in first and "Candidates: 3" in first
+    (tmp_path / "README.md").write_text(first + "\n## Tried\n\n- a context net: F1 -1 (command X)\n", encoding="utf-8")
+    card["candidates"] = 4
+    training.write_card_readme(tmp_path, card)
+    again = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "Candidates: 4" in again and again.endswith("## Tried\n\n- a context net: F1 -1 (command X)\n")
+    assert again.count("## Tried") == 1

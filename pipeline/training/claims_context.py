@@ -104,8 +104,8 @@ def _lr(settings=None):
 def ctx_model(settings: dict | None = None) -> ContextClaimNet:
     from pipeline import config
 
-    s = (settings or config.load("claims/model")).get("context", {})
-    return ContextClaimNet(**{k: v for k, v in s.items() if k not in ("use",)})
+    s = (settings or config.load("claims/model")).get("model", {}).get("context", {})
+    return ContextClaimNet(**{k: v for k, v in s.items() if k not in ("use", "weight", "inner_folds")})
 
 
 def run_fold(name: str, data: dict, inner: int = 4, ctx_settings: dict | None = None, inner_ctx: int | None = None
@@ -277,7 +277,8 @@ def main(argv: list[str] | None = None) -> None:
         from pipeline import config
 
         ctx_settings = config.load("claims/model")
-        ctx_settings = {**ctx_settings, "context": {**ctx_settings.get("context", {}), "epochs": args.epochs}}
+        m = ctx_settings.get("model", {})
+        ctx_settings = {**ctx_settings, "model": {**m, "context": {**m.get("context", {}), "epochs": args.epochs}}}
     names = sorted(set(data["groups"]))
     if args.only:
         names = [n for n in names if n in args.only]
