@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.claims import learned
 from pipeline.claims.context import LABELS, CandidateInput, ContextClaimNet, sentence_tokens
+from pipeline.claims.learned import ClaimModel
 from pipeline.training import claims as training
 
 from tests.test_learned_claims import fixture_records
@@ -61,3 +62,36 @@ def test_retraining_keeps_the_tried_section_of_the_model_readme(tmp_path):
     again = (tmp_path / "README.md").read_text(encoding="utf-8")
     assert "Candidates: 4" in again and again.endswith("## Tried\n\n- a context net: F1 -1 (command X)\n")
     assert again.count("## Tried") == 1
+
+
+def test_records_carry_their_context_input_when_asked():
+    recs = fixture_records()[:3]
+    plain, _ = training.analyse_items(recs, cache_dir=None, progress=False, context=False)
+    assert plain and all(r.context is None for r in plain)            # process without the net: no cost
+    records, _ = training.analyse_items(recs, cache_dir=None, progress=False, context=True)
+    assert all(r.context is not None and r.context.words == r.words and r.context.main == r.main for r in records)
+
+
+def test_claim_model_with_context_net_needs_the_context_and_survives_saving(inputs, tmp_path):
+    records, X = inputs
+    for r, x in zip(records, X):
+        r.context = x
+    net = {"epochs": 30, "batch_size": 8, "lr": 5e-3, "dropout": 0.0, "hidden": 32, "inner_folds": 2, "weight": "auto"}
+    model = ClaimModel(C=10.0, context=net).fit([r.features for r in records], [r.label for r in records],
+                                                [r.gold_tense for r in records],
+                                                groups=[r.statement_id.split(":")[0] for r in records],
+                                                context=[r.context for r in records])
+    assert model.uses_context and 0.0 <= model.context_weight_ <= 1.0 and 0.2 <= model.threshold_ <= 0.8
+    with pytest.raises(ValueError, match="context"):
+        model.predict_proba([r.features for r in records])              # the net's inputs cannot be left out
+    proba = model.proba_records(records)
+    assert proba.shape == (len(records), len(model.classes_)) and np.allclose(proba.sum(1), 1.0)
+    path = model.save(tmp_path / "model.joblib")
+    assert path.stat().st_size < 6_000_000
+    again = ClaimModel.load(path)
+    assert np.allclose(again.proba_records(records), proba, atol=1e-6)
+    kept = learned.apply_model(again, records)
+    assert {c.type for c in kept} <= {"commitment", "obligation", "decision"}
+    with pytest.raises(ValueError, match="context"):
+        ClaimModel(context=net).fit([r.features for r in records], [r.label for r in records],
+                                    context=[None] * len(records))

@@ -577,7 +577,6 @@ def apply_model(model: ClaimModel, records: Sequence[CandidateRecord]) -> list[C
     """The claims the model keeps, typed, with its probability as confidence."""
     if not records:
         return []
-    X = [r.features for r in records]
     proba = model.proba_records(records)
     labels = model.labels_from_proba(proba)
     classes = list(model.classes_)
