@@ -109,7 +109,8 @@ def _analyse_chunk_together(chunk: list[StatementResult]) -> None:
             ex = extractor_for(lang)
             if model is not None:
                 pending.append((res, sent, analyse_sentence(ex, doc, sent, res.statement.text,
-                                                            roles=model if getattr(model, "role_model_", None) is not None else False)))
+                                                            roles=model if getattr(model, "role_model_", None) is not None else False,
+                                                            context=model.uses_context)))
             else:
                 res.claims.extend(ex.extract(doc, sent, res.statement.text))
         except Exception as exc:  # noqa: BLE001

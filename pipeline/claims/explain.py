@@ -63,9 +63,9 @@ def explain_statements(inputs: Iterable[str], read_options=None) -> tuple[list[d
             rows.append(_row(st.id, sent, verdict="no claim: no candidate (no finite verb, modal or "
                                                   "predicative word, verbal noun or participle in the parse)"))
             continue
-        recs = analyse_sentence(ex, doc, sent, st.text)
+        recs = analyse_sentence(ex, doc, sent, st.text, context=model is not None and model.uses_context)
         if model is not None and recs:
-            proba = model.predict_proba([r.features for r in recs])
+            proba = model.proba_records(recs)
             labels = model.labels_from_proba(proba)
         else:
             proba, labels = [None] * len(recs), [None] * len(recs)

@@ -264,17 +264,27 @@ class CandidateRecord:
     roles: dict | None = None          # actor/target options (roles.role_options), when computed
     gold_actor: str | None = None
     gold_target: str | None = None
+    words: tuple[int, ...] = ()       # the candidate's token indices in its sentence's parse
+    main: int = -1                     # its main word's token index
+    context: Any = None                # its context.CandidateInput (the sentence's tokens, shared)
 
 
 def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str,
-                     roles: "bool | Callable[[int, int], bool] | ClaimModel" = False) -> list[CandidateRecord]:
+                     roles: "bool | Callable[[int, int], bool] | ClaimModel" = False,
+                     context: bool | None = None) -> list[CandidateRecord]:
     """The candidate records of a sentence; with `roles` (True, a test of the predicate's start
     and end offsets, or a claim model: the candidates it keeps), a record gets its actor/target
     options (``roles.role_options``). Options cost time: `process` asks only for those of the
-    candidates its model keeps (the parse is gone by the time the chunk is decided)."""
+    candidates its model keeps (the parse is gone by the time the chunk is decided). `context`: give
+    each record its ``CandidateInput`` for the context net (None: when `roles` is a model that uses one)."""
     from pipeline.claims.roles import role_options
 
+    from pipeline.claims.context import CandidateInput, sentence_tokens
+
     recs, cands = [], []
+    if context is None:
+        context = isinstance(roles, ClaimModel) and roles.uses_context
+    tokens = sentence_tokens(ex.lang, doc) if context else None
     sent_f = sentence_features(ex, doc)
     groups = candidate_groups(ex, doc)
     sent_f = {**sent_f, f"s_ncand={min(len(groups), 6)}": 1.0,
@@ -286,10 +296,13 @@ def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_tex
         recs.append(CandidateRecord(
             sent.statement_id, sent.lang, sent.index, claim.predicate_start, claim.predicate_end,
             cand.rule, cand.type if cand.rule != "none" else None,
-            group_features(ex, cand, doc, claim, sent_f), claim))
+            group_features(ex, cand, doc, claim, sent_f), claim,
+            words=tuple(sorted(w.i for w in cand.words)), main=cand.main.i))
+        if tokens is not None:
+            recs[-1].context = CandidateInput(tokens, recs[-1].words, cand.main.i, cand.rule, float(cand.confidence))
         cands.append(cand)
     if isinstance(roles, ClaimModel):
-        want = [lab != "none" for lab in roles.predict([r.features for r in recs])] if recs else []
+        want = [lab != "none" for lab in roles.labels_from_proba(roles.proba_records(recs))] if recs else []
     else:
         want = [roles(r.start, r.end) if callable(roles) else bool(roles) for r in recs]
     for r, cand, w in zip(recs, cands, want):
@@ -338,9 +351,13 @@ class ClaimModel:
 
     def __init__(self, C: float = 1.0, class_weight: str | None = None, max_iter: int = 3000,
                  tense_C: float = 1.0, use_tense_model: bool = True, none_threshold: "float | str" = "auto",
-                 min_count: int = 2, role_C: float = 0.5, learn_roles: bool = True, vectors: dict | None = None):
+                 min_count: int = 2, role_C: float = 0.5, learn_roles: bool = True, vectors: dict | None = None,
+                 context: dict | None = None):
         self.C, self.class_weight, self.max_iter, self.min_count = C, class_weight, max_iter, min_count
         self.vectors = vectors  # LemmaVectors settings (configs/claims/model.toml [model.vectors]); None: off
+        # the sentence-context net (pipeline/claims/context.py) averaged with the linear model's
+        # probabilities: its settings (configs/claims/model.toml [model.context]); None: off
+        self.context = context
         self.role_C, self.learn_roles = role_C, learn_roles
         self.tense_C, self.use_tense_model, self.none_threshold = tense_C, use_tense_model, none_threshold
         self.format = FORMAT
@@ -366,13 +383,21 @@ class ClaimModel:
 
     def fit(self, X: Sequence[dict], y: Sequence[str], tense: Sequence[str | None] | None = None,
             groups: Sequence[str] | None = None, roles: Sequence[dict | None] | None = None,
-            role_gold: Sequence[dict] | None = None) -> "ClaimModel":
+            role_gold: Sequence[dict] | None = None, context: "Sequence[Any] | None" = None) -> "ClaimModel":
         """`groups` (the source of each candidate): when given and `none_threshold` is "auto", the
         threshold is chosen on out-of-fold probabilities of folds grouped by source, inside the
         training data (so a cross-validation that calls fit stays nested and honest).
         `roles`/`role_gold`: actor/target options and gold values of candidates that are gold
-        claims (None elsewhere); they train the role chooser (``roles.RoleModel``)."""
+        claims (None elsewhere); they train the role chooser (``roles.RoleModel``).
+        `context`: each candidate's ``context.CandidateInput`` (``CandidateRecord.context``); with
+        context settings, a ``ContextClaimNet`` is fitted too and P = w * P(net) + (1 - w) * P(linear),
+        w and the threshold chosen on the same inner source-grouped out-of-fold probabilities."""
         self.role_model_ = None
+        self.context_model_, self.context_weight_ = None, 0.0
+        use_context = bool(getattr(self, "context", None)) and context is not None
+        if use_context and any(c is None for c in context):
+            raise ValueError("the claim model's context net needs every candidate's CandidateRecord.context "
+                             "(analyse the texts with context=True)")
         if roles is not None and getattr(self, "learn_roles", True):
             from pipeline.claims.roles import RoleModel
 
@@ -380,7 +405,9 @@ class ClaimModel:
             if rows:
                 self.role_model_ = RoleModel(C=self.role_C, min_count=self.min_count).fit(
                     [o for o, _ in rows], [g for _, g in rows])
-        if groups is not None and self.none_threshold == "auto":
+        if use_context:
+            self._fit_context(list(X), list(y), list(context), None if groups is None else list(groups))
+        elif groups is not None and self.none_threshold == "auto":
             self.threshold_ = self._tune_threshold(list(X), list(y), list(groups))
         elif self.none_threshold == "auto":
             self.threshold_ = 0.5
@@ -396,39 +423,86 @@ class ClaimModel:
 
     def _tune_threshold(self, X: list, y: list, groups: list, folds: int = 4) -> float:
         import numpy as np
+
+        if len(set(groups)) < 2:
+            return 0.5
+        oof = self._oof_linear(X, y, groups, folds)
+        return best_threshold(oof[:, 0], np.array([lab != "none" for lab in y]))[0]
+
+    def _oof_linear(self, X: list, y: list, groups: list, folds: int = 4):
+        """Out-of-fold probabilities (columns in LABELS order) of the linear model, folds grouped by source."""
+        import numpy as np
         from sklearn.model_selection import GroupKFold
 
-        n_groups = len(set(groups))
-        if n_groups < 2:
-            return 0.5
-        p_none = np.zeros(len(y))
-        for tr, te in GroupKFold(n_splits=min(folds, n_groups)).split(X, y, groups):
+        oof = np.zeros((len(y), len(LABELS)))
+        for tr, te in GroupKFold(n_splits=min(folds, len(set(groups)))).split(X, y, groups):
             m = self._pipe(self.C).fit([X[i] for i in tr], [y[i] for i in tr])
-            classes = list(m.classes_)
-            proba = m.predict_proba([X[i] for i in te])
-            p_none[te] = proba[:, classes.index("none")] if "none" in classes else 0.0
-        is_claim = np.array([lab != "none" for lab in y])
-        best, best_t = -1.0, 0.5
-        for t in np.arange(0.2, 0.81, 0.025):
-            pred = p_none < t
-            tp = float((pred & is_claim).sum())
-            f1 = 2 * tp / (pred.sum() + is_claim.sum()) if pred.sum() + is_claim.sum() else 0.0
-            if f1 > best:
-                best, best_t = f1, float(t)
-        return round(best_t, 3)
+            oof[te] = _in_label_order(m.classes_, m.predict_proba([X[i] for i in te]))
+        return oof
+
+    def _fit_context(self, X: list, y: list, context: list, groups: list | None) -> None:
+        """The context net, its averaging weight and the threshold (inner folds, never held-out data)."""
+        import numpy as np
+        from sklearn.model_selection import GroupKFold
+
+        from pipeline.claims.context import ContextClaimNet
+
+        s = dict(self.context)
+        inner, weight = int(s.pop("inner_folds", 2)), s.pop("weight", "auto")
+        s.pop("use", None)
+        fixed_t = None if self.none_threshold == "auto" else float(self.none_threshold)
+        if groups is not None and len(set(groups)) >= 2 and (weight == "auto" or fixed_t is None):
+            is_claim = np.array([lab != "none" for lab in y])
+            oof_lin = self._oof_linear(X, y, groups)
+            oof_ctx = np.zeros_like(oof_lin)
+            for tr, te in GroupKFold(n_splits=min(inner, len(set(groups)))).split(X, y, groups):
+                net = ContextClaimNet(**s).fit([context[i] for i in tr], [y[i] for i in tr])
+                oof_ctx[te] = net.predict_proba([context[i] for i in te])
+            weights = np.round(np.arange(0.0, 1.01, 0.1), 2) if weight == "auto" else [float(weight)]
+            best = (-1.0, 0.0, 0.5)
+            for w in weights:
+                p_none = w * oof_ctx[:, 0] + (1 - w) * oof_lin[:, 0]
+                t, f1 = best_threshold(p_none, is_claim, None if fixed_t is None else [fixed_t])
+                if f1 > best[0]:
+                    best = (f1, float(w), t)
+            self.context_weight_, self.threshold_ = best[1], best[2]
+        else:
+            self.context_weight_ = 0.5 if weight == "auto" else float(weight)
+            self.threshold_ = 0.5 if fixed_t is None else fixed_t
+        self.context_model_ = ContextClaimNet(**s).fit(context, y)
 
     @property
     def classes_(self):
         return self.type_model_.classes_
 
-    def predict_proba(self, X: Sequence[dict]):
-        return self.type_model_.predict_proba(list(X))
+    @property
+    def uses_context(self) -> bool:
+        return getattr(self, "context_model_", None) is not None
 
-    def predict(self, X: Sequence[dict]) -> list[str]:
+    def predict_proba(self, X: Sequence[dict], context: "Sequence[Any] | None" = None):
+        """Class probabilities (columns: ``classes_``); a model with a context net needs each
+        candidate's ``CandidateInput`` too (``CandidateRecord.context``)."""
+        proba = self.type_model_.predict_proba(list(X))
+        if not self.uses_context:
+            return proba
+        if context is None:
+            raise ValueError("this claim model also reads the sentence context: pass each candidate's "
+                             "CandidateRecord.context (apply_model and analyse_sentence do)")
+        w = self.context_weight_
+        if w > 0 and len(X):
+            net = _in_label_order(self.context_model_.classes_, self.context_model_.predict_proba(list(context)))
+            proba = (1 - w) * proba + w * net[:, [LABELS.index(c) for c in self.classes_]]
+        return proba
+
+    def proba_records(self, records: Sequence["CandidateRecord"]):
+        return self.predict_proba([r.features for r in records],
+                                  [r.context for r in records] if self.uses_context else None)
+
+    def predict(self, X: Sequence[dict], context: "Sequence[Any] | None" = None) -> list[str]:
         """"none" unless P(none) < none_threshold; then the most probable claim type."""
         if not X:
             return []
-        return self.labels_from_proba(self.predict_proba(X))
+        return self.labels_from_proba(self.predict_proba(X, context))
 
     def labels_from_proba(self, proba) -> list[str]:
         classes = list(self.classes_)
@@ -475,12 +549,35 @@ class ClaimModel:
         return obj
 
 
+def _in_label_order(classes, proba):
+    """Probability columns reordered to LABELS (a class the model never saw gets 0)."""
+    import numpy as np
+
+    out = np.zeros((len(proba), len(LABELS)))
+    for j, c in enumerate(classes):
+        out[:, LABELS.index(str(c))] = proba[:, j]
+    return out
+
+
+def best_threshold(p_none, is_claim, grid=None) -> tuple[float, float]:
+    """The P(none) threshold with the best claim/no-claim F1 over candidates, and that F1."""
+    import numpy as np
+
+    best, best_t = -1.0, 0.5
+    for t in (np.arange(0.2, 0.81, 0.025) if grid is None else grid):
+        pred = p_none < t
+        tp = float((pred & is_claim).sum())
+        f1 = 2 * tp / (pred.sum() + is_claim.sum()) if pred.sum() + is_claim.sum() else 0.0
+        if f1 > best:
+            best, best_t = f1, float(t)
+    return round(best_t, 3), best
+
+
 def apply_model(model: ClaimModel, records: Sequence[CandidateRecord]) -> list[Claim]:
     """The claims the model keeps, typed, with its probability as confidence."""
     if not records:
         return []
-    X = [r.features for r in records]
-    proba = model.predict_proba(X)
+    proba = model.proba_records(records)
     labels = model.labels_from_proba(proba)
     classes = list(model.classes_)
     kept = [(r, lab, row) for r, lab, row in zip(records, labels, proba) if lab != "none"]

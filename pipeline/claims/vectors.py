@@ -50,6 +50,20 @@ def _unit(m: np.ndarray) -> np.ndarray:
     return m / (np.linalg.norm(m, axis=-1, keepdims=True) + 1e-9)
 
 
+@lru_cache(maxsize=None)
+def _pca(lang: str, dims: int) -> "tuple[np.ndarray, np.ndarray] | None":
+    """(mean, projection) of a language's unit-length vectors; it depends on the table only, so the
+    folds of a cross-validation share one SVD (~15 s each) instead of one per fit."""
+    t = _table(lang)
+    if t is None:
+        return None
+    ids = np.fromiter(sorted(t[0].values()), dtype=np.int64)[::5]   # every 5th word is plenty for a PCA
+    m = _unit(t[1](ids))
+    mu = m.mean(0)
+    _, _, vt = np.linalg.svd(m - mu, full_matrices=False)
+    return mu.astype(np.float32), vt[:dims].T.astype(np.float32)
+
+
 class LemmaVectors(TransformerMixin, BaseEstimator):
     """Transformer: feature dicts -> dense columns, per language and slot, of the (unit-length,
     PCA-reduced) vectors of the lemmas in `slots` and the mean vector of the sentence's content
@@ -63,14 +77,9 @@ class LemmaVectors(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         self.proj_: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for lang in self.langs:
-            t = _table(lang)
-            if t is None:
-                continue
-            ids = np.fromiter(sorted(t[0].values()), dtype=np.int64)[::5]   # every 5th word is plenty for a PCA
-            m = _unit(t[1](ids))
-            mu = m.mean(0)
-            _, _, vt = np.linalg.svd(m - mu, full_matrices=False)
-            self.proj_[lang] = (mu.astype(np.float32), vt[: self.dims].T.astype(np.float32))
+            pca = _pca(lang, int(self.dims))
+            if pca is not None:
+                self.proj_[lang] = pca
         return self
 
     def _block(self) -> int:

@@ -18,7 +18,7 @@ import pickle
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from pipeline import __version__, config
 from pipeline.io.records import Claim
@@ -61,11 +61,16 @@ def _model_files(cfg: Any) -> set[Path]:
     return out
 
 
-def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, progress: bool = True
-                  ) -> tuple[list[CandidateRecord], dict[str, list[Claim]]]:
+def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, progress: bool = True,
+                  on_sentence: "Callable[[dict, Any, Any, list[CandidateRecord]], None] | None" = None,
+                  context: bool | None = None) -> tuple[list[CandidateRecord], dict[str, list[Claim]]]:
     """Candidates of every item text and the rule extractor's claims (for the comparison). The
     parses are cached per sentence (spaCy Doc bytes, keyed by the NLP settings), so changing the
-    features or the rules re-runs only the fast part."""
+    features or the rules re-runs only the fast part. `on_sentence(item, sentence, doc, records)`:
+    called for each parsed sentence with its candidate records (e.g. to keep its tokens).
+    `context`: records carry their context-net inputs (default: when the settings use the net)."""
+    if context is None:
+        context = bool(config.load("claims/model").get("model", {}).get("context", {}).get("use", False))
     from spacy.tokens import Doc
 
     from pipeline.nlp import get_pipeline, pipe_by_language
@@ -111,8 +116,11 @@ def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, pro
         doc = Doc(get_pipeline(s.lang).vocab).from_bytes(cache[_doc_key(s.lang, s.text)])
         ex = extractor_for(s.lang)
         near_gold = spans.get(it["item_id"], [])
-        records.extend(analyse_sentence(ex, doc, s, it["text"], roles=lambda a, b, near=near_gold: any(
-            min(b, e) > max(a, st) for st, e in near)))
+        recs = analyse_sentence(ex, doc, s, it["text"], roles=lambda a, b, near=near_gold: any(
+            min(b, e) > max(a, st) for st, e in near), context=context)
+        if on_sentence is not None:
+            on_sentence(it, s, doc, recs)
+        records.extend(recs)
         rules[it["item_id"]].extend(ex.extract(doc, s, it["text"]))
     return records, rules
 
@@ -147,7 +155,8 @@ def model_from_settings(s: dict | None = None) -> ClaimModel:
                       use_tense_model=bool(s.get("tense_model", True)),
                       none_threshold=s.get("none_threshold", "auto"), min_count=int(s.get("min_count", 2)),
                       role_C=float(s.get("role_C", 0.5)), learn_roles=bool(s.get("learn_roles", True)),
-                      vectors=s["vectors"] if s.get("vectors", {}).get("use", False) else None)
+                      vectors=s["vectors"] if s.get("vectors", {}).get("use", False) else None,
+                      context=s["context"] if s.get("context", {}).get("use", False) else None)
 
 
 def _align_pairs(items: Sequence[dict], predicted: dict[str, list[Claim]]) -> None:
@@ -214,7 +223,7 @@ def _fold(name: str, records: Sequence[CandidateRecord], rec_groups: Sequence[st
     test = [r for r, g in zip(records, rec_groups) if g == name]
     model = model_from_settings(settings).fit([r.features for r in train], [r.label for r in train],
                                               [r.gold_tense for r in train], groups=[groups[r.statement_id] for r in train],
-                                              **_role_args(train))
+                                              context=[r.context for r in train], **_role_args(train))
     pred = dict(_predict(model, test))
     tuned = model.threshold_
     at: dict[float, dict[str, list[Claim]]] = {}
@@ -298,7 +307,7 @@ def train(items: Sequence[dict], out: Path, command: str = "", cv: bool = True, 
     groups = fold_groups(items, min_source_texts)
     model = model_from_settings().fit([r.features for r in records], [r.label for r in records],
                                       [r.gold_tense for r in records], groups=[groups[r.statement_id] for r in records],
-                                      **_role_args(records))
+                                      context=[r.context for r in records], **_role_args(records))
     card["none_threshold"] = model.threshold_
     card["fit_seconds"] = round(time.time() - t0, 1)
     model.info = {"trained_on": card["data"], "pipeline_version": __version__}
@@ -306,8 +315,24 @@ def train(items: Sequence[dict], out: Path, command: str = "", cv: bool = True, 
     path = model.save(out / "model.joblib")
     card["size_bytes"] = path.stat().st_size
     (out / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
-    (out / "README.md").write_text(card_markdown(card), encoding="utf-8")
+    write_card_readme(out, card)
     return card
+
+
+TRIED_HEADING = "## Tried"
+
+
+def write_card_readme(out: Path, card: dict) -> None:
+    """README.md of a model folder from its card; a hand-written "## Tried" section (experiments
+    that did not make it, with their commands and numbers) is kept across retraining."""
+    path = Path(out) / "README.md"
+    tried = ""
+    if path.exists():
+        old = path.read_text(encoding="utf-8")
+        k = old.find("\n" + TRIED_HEADING)
+        if k >= 0:
+            tried = "\n" + old[k + 1:]
+    path.write_text(card_markdown(card).rstrip("\n") + "\n" + tried, encoding="utf-8")
 
 
 def _pct(x: Any) -> str:
@@ -440,7 +465,7 @@ def add_final_checks(out: Path, gold_paths: Sequence[Path]) -> dict[str, Any]:
     card = json.loads((out / "card.json").read_text(encoding="utf-8"))
     card["final_checks"] = checks
     (out / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
-    (out / "README.md").write_text(card_markdown(card), encoding="utf-8")
+    write_card_readme(out, card)
     return checks
 
 
