@@ -142,7 +142,9 @@ def test_ray_worker_killed_mid_run_loses_nothing(local_ray, tmp_path):
 
     from pipeline.batch.ray_engine import process_with_ray
 
-    items = [Statement(f"s{i:02d}", (RU, KK)[i % 2]) for i in range(16)]
+    # enough work that the actor is still busy a moment after it is found (16 statements took
+    # under a second once the Kazakh pipeline got faster, and the actor was gone before the kill)
+    items = [Statement(f"s{i:02d}", (RU, KK)[i % 2]) for i in range(64)]
     killed: list[int] = []
 
     def kill_an_actor():
@@ -156,8 +158,11 @@ def test_ray_worker_killed_mid_run_loses_nothing(local_ray, tmp_path):
                 except OSError:
                     continue
                 if "ClaimActor" in cmd and "__init__" not in cmd:
-                    time.sleep(1.0)
-                    os.kill(int(pid), signal.SIGKILL)
+                    time.sleep(0.5)
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:  # it exited meanwhile: look again
+                        continue
                     killed.append(int(pid))
                     return
             time.sleep(0.2)
