@@ -437,7 +437,7 @@ class ClaimModel:
         oof = np.zeros((len(y), len(LABELS)))
         for tr, te in GroupKFold(n_splits=min(folds, len(set(groups)))).split(X, y, groups):
             m = self._pipe(self.C).fit([X[i] for i in tr], [y[i] for i in tr])
-            oof[te] = _in_label_order(m.classes_, m.predict_proba([X[i] for i in te]))
+            oof[te] = in_label_order(m.classes_, m.predict_proba([X[i] for i in te]))
         return oof
 
     def _fit_context(self, X: list, y: list, context: list, groups: list | None) -> None:
@@ -490,7 +490,7 @@ class ClaimModel:
                              "CandidateRecord.context (apply_model and analyse_sentence do)")
         w = self.context_weight_
         if w > 0 and len(X):
-            net = _in_label_order(self.context_model_.classes_, self.context_model_.predict_proba(list(context)))
+            net = in_label_order(self.context_model_.classes_, self.context_model_.predict_proba(list(context)))
             proba = (1 - w) * proba + w * net[:, [LABELS.index(c) for c in self.classes_]]
         return proba
 
@@ -549,7 +549,7 @@ class ClaimModel:
         return obj
 
 
-def _in_label_order(classes, proba):
+def in_label_order(classes, proba):
     """Probability columns reordered to LABELS (a class the model never saw gets 0)."""
     import numpy as np
 

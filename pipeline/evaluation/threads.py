@@ -294,7 +294,11 @@ def evaluate_shipped(claims: Sequence[ThreadClaim], pairs: Sequence[dict], model
     threads_r, _ = link(claims, model=None)
     of_m = {cid: k for k, t in enumerate(threads_m) for cid in t}
     of_r = {cid: k for k, t in enumerate(threads_r) for cid in t}
-    return {"linker": "shipped", "model": str(model_path()), "model_threshold": round(float(model.threshold), 4),
+    from pipeline.config import PROJECT_ROOT
+
+    path = model_path()  # the report is committed: a project file by its project-relative name
+    shown = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+    return {"linker": "shipped", "model": str(shown), "model_threshold": round(float(model.threshold), 4),
             "linking": score_pairs(pairs, of_m), "rules": score_pairs(pairs, of_r)}
 
 

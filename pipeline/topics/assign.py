@@ -9,13 +9,13 @@ sentence.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from pipeline.topics.model import TopicModel, TopicModelError, load_model, resolve_model_path
+from pipeline.topics.model import TopicModel, TopicModelError, file_sha1, load_model, resolve_model_path
 
 if TYPE_CHECKING:
     from pipeline.claims import StatementResult
@@ -61,11 +61,7 @@ def check_model() -> None:
 
 @lru_cache(maxsize=8)
 def _file_digest(path_str: str, mtime: float, size: int) -> str:
-    h = hashlib.sha1()
-    with open(path_str, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:10]
+    return file_sha1(Path(path_str))[:10]
 
 
 def fingerprint() -> str:

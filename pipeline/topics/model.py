@@ -190,7 +190,7 @@ def input_files(settings: dict[str, Any]) -> list[str]:
     return [vectors["lexicon"]] if vectors.get("lexicon") else []
 
 
-def _sha1(path: Path) -> str:
+def file_sha1(path: Path) -> str:
     h = hashlib.sha1()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -203,7 +203,7 @@ def record_inputs(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out = {}
     for name in input_files(settings):
         path = config.resolve_path(name)
-        out[name] = {"sha1": _sha1(path), "bytes": path.stat().st_size}
+        out[name] = {"sha1": file_sha1(path), "bytes": path.stat().st_size}
     return out
 
 
@@ -217,7 +217,7 @@ def check_inputs(card: dict[str, Any], model_file: Path) -> None:
                    "(or restore the file from a copy)")
         if not path.is_file():
             raise TopicModelError(f"{path}, read by the topic model {model_file}, is missing; {rebuild}")
-        if path.stat().st_size != want.get("bytes", path.stat().st_size) or _sha1(path) != want["sha1"]:
+        if path.stat().st_size != want.get("bytes", path.stat().st_size) or file_sha1(path) != want["sha1"]:
             raise TopicModelError(
                 f"{path} is not the file the topic model {model_file} was trained with "
                 f"({path.stat().st_size} bytes, expected {want.get('bytes')} with sha1 {want['sha1'][:10]}: "

@@ -29,9 +29,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from pipeline.claims.context import LABELS, CandidateInput, ContextClaimNet, SentenceTokens, sentence_tokens
+from pipeline.claims.learned import best_threshold, in_label_order
 
 OUT = Path("build/claims_context")
-GRID = np.arange(0.2, 0.81, 0.025)   # ClaimModel._tune_threshold's grid
 WEIGHTS = np.round(np.arange(0.0, 1.01, 0.1), 2)
 
 
@@ -75,23 +75,8 @@ def _labels(proba: np.ndarray, t: float) -> np.ndarray:
 
 
 def _best_threshold(proba: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    is_claim = y != 0
-    best, best_t = -1.0, 0.5
-    for t in GRID:
-        pred = proba[:, 0] < t
-        tp = float((pred & is_claim).sum())
-        f1 = 2 * tp / (pred.sum() + is_claim.sum()) if pred.sum() + is_claim.sum() else 0.0
-        if f1 > best:
-            best, best_t = f1, float(t)
-    return round(best_t, 3), best
-
-
-def _ordered(model, proba: np.ndarray) -> np.ndarray:
-    cols = list(model.classes_)
-    out = np.zeros((proba.shape[0], len(LABELS)))
-    for j, c in enumerate(cols):
-        out[:, LABELS.index(c)] = proba[:, j]
-    return out
+    """ClaimModel's threshold choice over LABELS columns (y: label indices, 0 = none)."""
+    return best_threshold(proba[:, 0], y != 0)
 
 
 def _lr(settings=None):
@@ -133,7 +118,7 @@ def run_fold(name: str, data: dict, inner: int = 4, ctx_settings: dict | None = 
     for itr, ite in GroupKFold(n_splits=min(inner, n_groups)).split(tr, y[tr], g_tr):
         a, b = tr[itr], tr[ite]
         m = _lr().fit([feats[i] for i in a], [data["y"][i] for i in a])
-        oof_lr[ite] = _ordered(m, m.predict_proba([feats[i] for i in b]))
+        oof_lr[ite] = in_label_order(m.classes_, m.predict_proba([feats[i] for i in b]))
     for itr, ite in GroupKFold(n_splits=min(inner_ctx or inner, n_groups)).split(tr, y[tr], g_tr):
         a, b = tr[itr], tr[ite]
         c = ctx_model(ctx_settings).fit([ctx[i] for i in a], [data["y"][i] for i in a])
@@ -146,7 +131,7 @@ def run_fold(name: str, data: dict, inner: int = 4, ctx_settings: dict | None = 
         if f > best[0]:
             best = (f, float(w), t)
     m = _lr().fit([feats[i] for i in tr], [data["y"][i] for i in tr])
-    p_lr = _ordered(m, m.predict_proba([feats[i] for i in te]))
+    p_lr = in_label_order(m.classes_, m.predict_proba([feats[i] for i in te]))
     c = ctx_model(ctx_settings).fit([ctx[i] for i in tr], [data["y"][i] for i in tr])
     p_cx = c.predict_proba([ctx[i] for i in te])
     return {"name": name, "te": te, "p_lr": p_lr, "p_cx": p_cx, "t_lr": t_lr, "t_cx": t_cx,
