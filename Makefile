@@ -117,7 +117,7 @@ eval-topics: install
 # with the SynTagRus/GramEval adapter as "<file>@syntagrus").
 eval-nlp: install
 	$(BIN)/python -m pipeline.evaluation.report_nlp --data $(SHARED) --out models/nlp_scores.json --readme README.md \
-	  --ru-adapter syntagrus=models/ru_adapter_syntagrus/adapter.npz
+	  --ru-adapter gsd-taiga=models/ru_adapter/adapter.npz
 
 # The claim-extraction scores of the README (dev gold and the reference statement).
 eval-claims: install

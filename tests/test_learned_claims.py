@@ -144,7 +144,7 @@ def test_roles_are_learned_from_gold_actor_and_target():
 
 def test_train_writes_model_card_and_readme(tmp_path):
     card = training.train(fixture_records(), tmp_path / "m", command="test", cv=True, min_source_texts=1, progress=False,
-                          jobs=1)
+                          jobs=1, cache_dir=tmp_path / "cache")  # not the project's build/claims_cache
     for name in ("model.joblib", "card.json", "README.md"):
         assert (tmp_path / "m" / name).is_file()
     assert card["loso_cv"]["folds"] == ["a", "b"]
@@ -247,6 +247,11 @@ def test_parse_cache_key_follows_each_languages_models(tmp_path, monkeypatch):
     assert training._settings_key("kk") == kk1
     (tmp_path / "models" / "kk" / "tagger.pt").write_bytes(b"kk2")
     assert training._settings_key("kk") != kk1
+    ru2 = training._settings_key("ru")
+    configs["nlp_ru"]["adapter"]["rebuild"] = "make train-ru-adapter"  # names a command, parses no differently
+    assert training._settings_key("ru") == ru2
+    configs["nlp_ru"]["adapter"]["pymorphy"] = True  # a parse setting
+    assert training._settings_key("ru") != ru2
 
 
 def test_train_claims_lang_option_refuses_an_unknown_language_and_an_empty_selection(tmp_path):

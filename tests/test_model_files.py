@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import config
 from pipeline.config import PROJECT_ROOT, resolve_path
 from pipeline.nlp.model_files import ModelFileError, check_files, file_problem, run_files
 from pipeline.benchmarks.reliability import damaged_models_copy
@@ -19,7 +20,8 @@ SAMPLE = PROJECT_ROOT / "data" / "samples" / "decentralization-statement.txt"
 
 def test_the_run_files_cover_every_model_folder_the_pipelines_load():
     folders = {mf.path.parent.name for mf in run_files()}
-    assert {"kk", "ru_adapter", "langid"} <= folders
+    adapter = Path(config.load("nlp_ru")["adapter"]["model"]).parent.name
+    assert {"kk", adapter, "langid"} <= folders
     names = {mf.path.name for mf in run_files()}
     assert {"kk_pos.pt", "kk_depparse.pt", "kk_pretrain.pt", "kk_tag_corrector.joblib", "adapter.npz",
             "langid_nb.json"} <= names

@@ -81,7 +81,8 @@ COLS = ["Tokens", "Sentences", "UPOS", "UFeats", "Lemmas", "UAS", "LAS", "tokens
 
 
 def row_name(key: str) -> str:
-    """"ru_gsd_test" -> "Russian: UD GSD test"; "ru_gsd_test@syntagrus" -> "... (syntagrus adapter)"."""
+    """"ru_gsd_test" -> "Russian: UD GSD test" (the configured adapter); "ru_gsd_test@gsd-taiga" ->
+    "Russian: UD GSD test, gsd-taiga adapter" (another adapter, `--ru-adapter`)."""
     base, _, variant = key.partition("@")
     return ROW_NAMES.get(base, base) + (f", {variant} adapter" if variant else "")
 
@@ -150,6 +151,9 @@ def main(argv: list[str] | None = None) -> dict:
                 for key, path in files.items():
                     results[f"{key}@{name}"] = evaluate_pipeline(nlp, path)
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if "ru" in langs:  # rows of adapters this run did not score are stale (e.g. after a default switch)
+        variants = {spec.partition("=")[0] for spec in args.ru_adapter}
+        old = {k: v for k, v in old.items() if "@" not in k or k.split("@", 1)[1] in variants}
     old.update(results)
     args.out.write_text(json.dumps(old, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     table = readme_table(old)

@@ -66,7 +66,8 @@ def russian_files(cfg: dict | None = None) -> list[ModelFile]:
     adapter = cfg.get("adapter", {})
     if not adapter.get("apply", False) or not adapter.get("model"):
         return []
-    return [ModelFile(config.resolve_path(adapter["model"]), "Russian UD adapter", "make train-ru-adapter")]
+    return [ModelFile(config.resolve_path(adapter["model"]), "Russian UD adapter",
+                      adapter.get("rebuild", "make train-ru-adapter"))]
 
 
 def langid_files() -> list[ModelFile]:

@@ -219,7 +219,8 @@ class UDAdapterComponent:
         path = resolve_path(model_path)
         if not Path(path).exists():
             raise FileNotFoundError(f"UD adapter model {path} not found (configs/nlp_ru.toml [adapter] model); "
-                                    "rebuild it with `make train-ru-adapter` or set [adapter] apply = false")
+                                    "rebuild it with the command of [adapter] rebuild (make train-ru-adapter-syntagrus or "
+                                    "make train-ru-adapter) or set [adapter] apply = false")
         self.adapter = UDAdapter.load(path)
         self.nlp = nlp
         self._pymorphy = pymorphy

@@ -32,7 +32,7 @@ def _settings_key(lang: str) -> str:
     language's NLP config and the contents of the model files it names (a retrained adapter or
     tagger invalidates the cache; the other language's parses stay valid)."""
     h = hashlib.sha1(__version__.encode())
-    cfg = config.load(f"nlp_{lang}")
+    cfg = _parse_settings(config.load(f"nlp_{lang}"))
     h.update(json.dumps(cfg, sort_keys=True, default=str).encode())
     for path in sorted(_model_files(cfg)):
         h.update(path.name.encode())
@@ -40,6 +40,19 @@ def _settings_key(lang: str) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
     return h.hexdigest()[:12]
+
+
+# Config keys that name how to rebuild a file, not how text is parsed: editing them keeps the cache.
+_NOT_PARSE_KEYS = frozenset({"rebuild"})
+
+
+def _parse_settings(cfg: Any) -> Any:
+    """The config without the keys that do not shape parses (_NOT_PARSE_KEYS), at any depth."""
+    if isinstance(cfg, dict):
+        return {k: _parse_settings(v) for k, v in cfg.items() if k not in _NOT_PARSE_KEYS}
+    if isinstance(cfg, list):
+        return [_parse_settings(v) for v in cfg]
+    return cfg
 
 
 def _model_files(cfg: Any) -> set[Path]:
@@ -287,9 +300,10 @@ def cross_validate(items: Sequence[dict], records: Sequence[CandidateRecord], ru
 
 
 def train(items: Sequence[dict], out: Path, command: str = "", cv: bool = True, min_source_texts: int = 60,
-          progress: bool = True, jobs: int | None = None) -> dict[str, Any]:
-    """Cross-validate (unless cv=False), fit on everything, write model.joblib, card.json and README.md."""
-    records, rules = analyse_items(items, progress=progress)
+          progress: bool = True, jobs: int | None = None, cache_dir: Path | None = CACHE_DIR) -> dict[str, Any]:
+    """Cross-validate (unless cv=False), fit on everything, write model.joblib, card.json and README.md.
+    Parses are cached in cache_dir (None: not cached)."""
+    records, rules = analyse_items(items, cache_dir=cache_dir, progress=progress)
     card: dict[str, Any] = {"command": command, "pipeline_version": __version__,
                             "data": {"texts": len(items), "by_lang": dict(Counter(it["lang"] for it in items)),
                                      "sources": dict(sorted(Counter(it["source"] for it in items).items())),

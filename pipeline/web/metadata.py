@@ -114,7 +114,9 @@ THREAD_MEMBER_DOCS = {
 MODELS = (
     ("models/kk", "Kazakh Stanza pipeline (tokenizer, tagger, lemmatizer, parser, NER)",
      "UD Kazakh KTB (CC BY-SA 4.0), KazNERD (CC BY 4.0) and others listed in models/kk/README.md"),
-    ("models/ru_adapter", "Russian UD adapter over Slovnet/pymorphy3",
+    ("models/ru_adapter_syntagrus", "Russian UD adapter over Slovnet/pymorphy3 (SynTagRus/GramEval conventions, the default)",
+     "GramEval 2020 training files (CC BY-SA 4.0)"),
+    ("models/ru_adapter", "Russian UD adapter over Slovnet/pymorphy3 (UD GSD/Taiga conventions, an option)",
      "UD Russian GSD/Taiga dev files (CC BY-SA 4.0)"),
     ("models/langid", "Kazakh/Russian sentence language identifier",
      "apertium-kaz-rus parallel corpus (GPL-3.0)"),
