@@ -275,15 +275,30 @@ def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_tex
     """The candidate records of a sentence; with `roles` (True, a test of the predicate's start
     and end offsets, or a claim model: the candidates it keeps), a record gets its actor/target
     options (``roles.role_options``). Options cost time: `process` asks only for those of the
-    candidates its model keeps (the parse is gone by the time the chunk is decided). `context`: give
-    each record its ``CandidateInput`` for the context net (None: when `roles` is a model that uses one)."""
-    from pipeline.claims.roles import role_options
+    candidates its model keeps. `context`: give each record its ``CandidateInput`` for the context
+    net (None: when `roles` is a model that uses one).
 
+    One sentence at a time; `process` does the same in two steps over all sentences of a chunk's
+    language (``sentence_candidates``, one model call, ``add_role_options``: ``decide_parsed``)."""
+    if context is None:
+        context = isinstance(roles, ClaimModel) and roles.uses_context
+    recs, cands = sentence_candidates(ex, doc, sent, statement_text, context=bool(context))
+    if isinstance(roles, ClaimModel):
+        want = keeps(roles, roles.proba_records(recs)) if recs else []
+    else:
+        want = [roles(r.start, r.end) if callable(roles) else bool(roles) for r in recs]
+    add_role_options(ex, doc, sent, recs, cands, want)
+    return recs
+
+
+def sentence_candidates(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str,
+                        context: bool = False) -> tuple[list[CandidateRecord], list[Candidate]]:
+    """The candidate records of a sentence (no actor/target options yet) and, beside each, its
+    ``Candidate`` (spaCy tokens: valid while `doc` is), which ``add_role_options`` needs.
+    `context`: give each record its ``CandidateInput`` for the context net."""
     from pipeline.claims.context import CandidateInput, sentence_tokens
 
     recs, cands = [], []
-    if context is None:
-        context = isinstance(roles, ClaimModel) and roles.uses_context
     tokens = sentence_tokens(ex.lang, doc) if context else None
     sent_f = sentence_features(ex, doc)
     groups = candidate_groups(ex, doc)
@@ -301,14 +316,23 @@ def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_tex
         if tokens is not None:
             recs[-1].context = CandidateInput(tokens, recs[-1].words, cand.main.i, cand.rule, float(cand.confidence))
         cands.append(cand)
-    if isinstance(roles, ClaimModel):
-        want = [lab != "none" for lab in roles.labels_from_proba(roles.proba_records(recs))] if recs else []
-    else:
-        want = [roles(r.start, r.end) if callable(roles) else bool(roles) for r in recs]
+    return recs, cands
+
+
+def add_role_options(ex: ClaimExtractor, doc: Doc, sent: Sentence, recs: Sequence[CandidateRecord],
+                     cands: Sequence[Candidate], want: Sequence[bool]) -> None:
+    """Give the records marked in `want` their actor/target options (``roles.role_options``);
+    `doc` must still be valid (its candidates hold its tokens)."""
+    from pipeline.claims.roles import role_options
+
     for r, cand, w in zip(recs, cands, want):
         if w:
             r.roles = role_options(ex, cand, doc, r.claim, sent.start)
-    return recs
+
+
+def keeps(model: "ClaimModel", proba) -> list[bool]:
+    """Which candidates the model keeps as claims, from its probabilities (``ClaimModel.proba_records``)."""
+    return [lab != "none" for lab in model.labels_from_proba(proba)]
 
 
 def label_records(records: Sequence[CandidateRecord], gold_items: Sequence) -> None:
@@ -573,11 +597,13 @@ def best_threshold(p_none, is_claim, grid=None) -> tuple[float, float]:
     return round(best_t, 3), best
 
 
-def apply_model(model: ClaimModel, records: Sequence[CandidateRecord]) -> list[Claim]:
-    """The claims the model keeps, typed, with its probability as confidence."""
+def apply_model(model: ClaimModel, records: Sequence[CandidateRecord], proba=None) -> list[Claim]:
+    """The claims the model keeps, typed, with its probability as confidence. `proba`: the
+    records' ``model.proba_records(records)`` when the caller has it already."""
     if not records:
         return []
-    proba = model.proba_records(records)
+    if proba is None:
+        proba = model.proba_records(records)
     labels = model.labels_from_proba(proba)
     classes = list(model.classes_)
     kept = [(r, lab, row) for r, lab, row in zip(records, labels, proba) if lab != "none"]
@@ -640,11 +666,12 @@ def active_model() -> ClaimModel | None:
     return _ACTIVE[key]
 
 
-def decide(model: ClaimModel, per_sentence: Sequence[Sequence[CandidateRecord]]) -> list[list[Claim]]:
-    """`process`'s learned path: the claims of many sentences' candidates in one model call
-    (vectorising a chunk at once is much faster than sentence by sentence)."""
+def decide(model: ClaimModel, per_sentence: Sequence[Sequence[CandidateRecord]], proba=None) -> list[list[Claim]]:
+    """The claims of many sentences' candidates in one model call (vectorising many sentences at
+    once is much faster than sentence by sentence). `proba`: the probabilities of all their
+    records, in order, when the caller has them already (``decide_parsed``)."""
     flat = [r for recs in per_sentence for r in recs]
-    kept = apply_model(model, flat)
+    kept = apply_model(model, flat, proba)
     by_key: dict[tuple[str, int, int], Claim] = {(c.statement_id, c.predicate_start, c.predicate_end): c for c in kept}
     out = []
     for recs in per_sentence:
