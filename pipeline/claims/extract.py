@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from spacy.tokens import Doc, Token
 
@@ -48,12 +49,61 @@ class Candidate:
     other_actor: bool = False  # set by fill: the actor is a company, an author, an NGO
 
 
-def _low(t: Token) -> str:
+class _TokenMemo:
+    """What the rules ask of a token again and again (its lowercased form, lemma and morphological
+    features), remembered for one doc: a spaCy token is a new Python object at each access, and
+    `t._.form` and `t.morph` build further objects each time (candidates and features asked them
+    tens of times per token: a fifth of the extraction time of `process`)."""
+    __slots__ = ("doc", "low", "lem", "feat")
+
+    def __init__(self, doc: Doc):
+        self.doc = doc          # held: identity checks below cannot meet a recycled id
+        self.low: dict[int, str] = {}
+        self.lem: dict[int, str] = {}
+        self.feat: dict[tuple[int, str], str | None] = {}
+
+
+_MEMO: _TokenMemo | None = None
+
+
+@contextmanager
+def token_memo(doc: Doc) -> Iterator[None]:
+    """Within the block, `_low`, `_lem` and `_feat` of `doc`'s tokens are computed once each (the
+    values are the same; tokens of other docs are not remembered)."""
+    global _MEMO
+    prev = _MEMO
+    if prev is not None and prev.doc is doc:
+        yield
+        return
+    _MEMO = _TokenMemo(doc)
+    try:
+        yield
+    finally:
+        _MEMO = prev
+
+
+def _low_of(t: Token) -> str:
     return (t._.form or t.text).lower() if Token.has_extension("form") else t.text.lower()
 
 
+def _low(t: Token) -> str:
+    m = _MEMO
+    if m is None or t.doc is not m.doc:
+        return _low_of(t)
+    v = m.low.get(t.i)
+    if v is None:
+        v = m.low[t.i] = _low_of(t)
+    return v
+
+
 def _lem(t: Token) -> str:
-    return t.lemma_.lower()
+    m = _MEMO
+    if m is None or t.doc is not m.doc:
+        return t.lemma_.lower()
+    v = m.lem.get(t.i)
+    if v is None:
+        v = m.lem[t.i] = t.lemma_.lower()
+    return v
 
 
 _HARMONY = str.maketrans("әеіүөгк", "ааыұоғқ")
@@ -64,9 +114,21 @@ def _harmonic_ending(word: str, n: int = 2) -> str:
     return word[-n:].translate(_HARMONY)
 
 
-def _feat(t: Token, name: str) -> str | None:
+def _feat_of(t: Token, name: str) -> str | None:
     v = t.morph.get(name)
     return v[0] if v else None
+
+
+def _feat(t: Token, name: str) -> str | None:
+    m = _MEMO
+    if m is None or t.doc is not m.doc:
+        return _feat_of(t, name)
+    key = (t.i, name)
+    try:
+        return m.feat[key]
+    except KeyError:
+        v = m.feat[key] = _feat_of(t, name)
+        return v
 
 
 class LangRules:
@@ -627,7 +689,8 @@ class ClaimExtractor:
         """Claims of one sentence; `doc` is the parse of `sent.text` (offsets relative to it)."""
         if sent.boilerplate or sent.text.rstrip().endswith("?"):
             return []
-        claims = [c for c in (self.fill(c, doc, sent, statement_text) for c in self.candidates(doc)) if c is not None]
+        with token_memo(doc):
+            claims = [c for c in (self.fill(c, doc, sent, statement_text) for c in self.candidates(doc)) if c is not None]
         claims.sort(key=lambda c: c.predicate_start)
         if len(claims) > 1:
             self._share_quantities(claims)

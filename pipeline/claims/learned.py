@@ -27,7 +27,8 @@ from spacy.tokens import Doc, Token
 from pipeline import config
 from pipeline.io.records import Claim, Sentence
 from pipeline.claims.estimators import MinCount  # noqa: F401  (shipped models pickled it under this module)
-from pipeline.claims.extract import Candidate, ClaimExtractor, _feat, _lem, _low, claim_id, extractor_for
+from pipeline.claims.extract import (Candidate, ClaimExtractor, _feat, _lem, _low, claim_id, extractor_for,
+                                     token_memo)
 
 FORMAT = "polclaims-claim-model/1"
 LABELS = ("none", "commitment", "obligation", "decision")
@@ -300,22 +301,23 @@ def sentence_candidates(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_
 
     recs, cands = [], []
     tokens = sentence_tokens(ex.lang, doc) if context else None
-    sent_f = sentence_features(ex, doc)
-    groups = candidate_groups(ex, doc)
-    sent_f = {**sent_f, f"s_ncand={min(len(groups), 6)}": 1.0,
-              "s_nrule": min(sum(1 for c in groups if c.rule != "none"), 4) / 4}
-    for cand in groups:
-        claim = ex.fill(cand, doc, sent, statement_text, drop_other_actors=False)
-        if claim is None:
-            continue
-        recs.append(CandidateRecord(
-            sent.statement_id, sent.lang, sent.index, claim.predicate_start, claim.predicate_end,
-            cand.rule, cand.type if cand.rule != "none" else None,
-            group_features(ex, cand, doc, claim, sent_f), claim,
-            words=tuple(sorted(w.i for w in cand.words)), main=cand.main.i))
-        if tokens is not None:
-            recs[-1].context = CandidateInput(tokens, recs[-1].words, cand.main.i, cand.rule, float(cand.confidence))
-        cands.append(cand)
+    with token_memo(doc):
+        sent_f = sentence_features(ex, doc)
+        groups = candidate_groups(ex, doc)
+        sent_f = {**sent_f, f"s_ncand={min(len(groups), 6)}": 1.0,
+                  "s_nrule": min(sum(1 for c in groups if c.rule != "none"), 4) / 4}
+        for cand in groups:
+            claim = ex.fill(cand, doc, sent, statement_text, drop_other_actors=False)
+            if claim is None:
+                continue
+            recs.append(CandidateRecord(
+                sent.statement_id, sent.lang, sent.index, claim.predicate_start, claim.predicate_end,
+                cand.rule, cand.type if cand.rule != "none" else None,
+                group_features(ex, cand, doc, claim, sent_f), claim,
+                words=tuple(sorted(w.i for w in cand.words)), main=cand.main.i))
+            if tokens is not None:
+                recs[-1].context = CandidateInput(tokens, recs[-1].words, cand.main.i, cand.rule, float(cand.confidence))
+            cands.append(cand)
     return recs, cands
 
 
@@ -325,9 +327,12 @@ def add_role_options(ex: ClaimExtractor, doc: Doc, sent: Sentence, recs: Sequenc
     `doc` must still be valid (its candidates hold its tokens)."""
     from pipeline.claims.roles import role_options
 
-    for r, cand, w in zip(recs, cands, want):
-        if w:
-            r.roles = role_options(ex, cand, doc, r.claim, sent.start)
+    if not any(want):
+        return
+    with token_memo(doc):
+        for r, cand, w in zip(recs, cands, want):
+            if w:
+                r.roles = role_options(ex, cand, doc, r.claim, sent.start)
 
 
 def keeps(model: "ClaimModel", proba) -> list[bool]:
