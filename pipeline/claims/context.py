@@ -41,19 +41,18 @@ class SentenceTokens:
 
 
 def sentence_tokens(lang: str, doc: Any) -> SentenceTokens:
+    from pipeline.claims.extract import _feats   # remembered per token inside extract.token_memo(doc)
+
     forms, lemmas, upos, deps, heads, morph = [], [], [], [], [], []
     for t in doc:
-        forms.append(t.text.lower())
-        lemmas.append((t.lemma_ or t.text).lower())
+        text = t.text
+        forms.append(text.lower())
+        lemmas.append((t.lemma_ or text).lower())
         upos.append(t.pos_)
         deps.append(t.dep_)
         heads.append(t.head.i)
-        m = []
-        for k in MORPH_KEYS:
-            v = t.morph.get(k)
-            if v:
-                m.append(f"{k}={v[0]}")
-        morph.append(m)
+        feats = _feats(t)
+        morph.append([f"{k}={feats[k]}" for k in MORPH_KEYS if k in feats])
     return SentenceTokens(lang, forms, lemmas, upos, deps, heads, morph)
 
 

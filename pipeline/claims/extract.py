@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterator, Sequence
+from typing import Sequence
 
 from spacy.tokens import Doc, Token
 
@@ -60,26 +59,30 @@ class _TokenMemo:
         self.doc = doc          # held: identity checks below cannot meet a recycled id
         self.low: dict[int, str] = {}
         self.lem: dict[int, str] = {}
-        self.feat: dict[tuple[int, str], str | None] = {}
+        self.feat: dict[int, dict[str, str]] = {}
 
 
 _MEMO: _TokenMemo | None = None
 
 
-@contextmanager
-def token_memo(doc: Doc) -> Iterator[None]:
-    """Within the block, `_low`, `_lem` and `_feat` of `doc`'s tokens are computed once each (the
-    values are the same; tokens of other docs are not remembered)."""
-    global _MEMO
-    prev = _MEMO
-    if prev is not None and prev.doc is doc:
-        yield
-        return
-    _MEMO = _TokenMemo(doc)
-    try:
-        yield
-    finally:
-        _MEMO = prev
+class token_memo:
+    """`with token_memo(doc):` within the block, `_low`, `_lem` and `_feat` of `doc`'s tokens are
+    computed once each (the values are the same; tokens of other docs are not remembered)."""
+    __slots__ = ("memo", "prev")
+
+    def __init__(self, doc: Doc):
+        self.memo = _TokenMemo(doc)
+        self.prev = None
+
+    def __enter__(self) -> None:
+        global _MEMO
+        self.prev = _MEMO
+        if self.prev is None or self.prev.doc is not self.memo.doc:
+            _MEMO = self.memo
+
+    def __exit__(self, *exc) -> None:
+        global _MEMO
+        _MEMO = self.prev
 
 
 def _low_of(t: Token) -> str:
@@ -114,21 +117,31 @@ def _harmonic_ending(word: str, n: int = 2) -> str:
     return word[-n:].translate(_HARMONY)
 
 
-def _feat_of(t: Token, name: str) -> str | None:
-    v = t.morph.get(name)
-    return v[0] if v else None
+@lru_cache(maxsize=1 << 16)
+def _parse_morph(morph: str) -> dict[str, str]:
+    """{field: first value} of a morph string ("Animacy=Anim|Case=Gen,Nom" -> Case "Gen"): what
+    `Token.morph.get(field)[0]` gives, for all fields at once (a parse has a few hundred distinct strings)."""
+    out: dict[str, str] = {}
+    if morph:
+        for kv in morph.split("|"):
+            k, _, v = kv.partition("=")
+            out[k] = v.split(",", 1)[0]
+    return out
+
+
+def _feats(t: Token) -> dict[str, str]:
+    """The token's morphological features, {field: first value} (not to be modified)."""
+    m = _MEMO
+    if m is None or t.doc is not m.doc:
+        return _parse_morph(str(t.morph))
+    v = m.feat.get(t.i)
+    if v is None:
+        v = m.feat[t.i] = _parse_morph(str(t.morph))
+    return v
 
 
 def _feat(t: Token, name: str) -> str | None:
-    m = _MEMO
-    if m is None or t.doc is not m.doc:
-        return _feat_of(t, name)
-    key = (t.i, name)
-    try:
-        return m.feat[key]
-    except KeyError:
-        v = m.feat[key] = _feat_of(t, name)
-        return v
+    return _feats(t).get(name)
 
 
 class LangRules:

@@ -300,8 +300,8 @@ def sentence_candidates(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_
     from pipeline.claims.context import CandidateInput, sentence_tokens
 
     recs, cands = [], []
-    tokens = sentence_tokens(ex.lang, doc) if context else None
     with token_memo(doc):
+        tokens = sentence_tokens(ex.lang, doc) if context else None
         sent_f = sentence_features(ex, doc)
         groups = candidate_groups(ex, doc)
         sent_f = {**sent_f, f"s_ncand={min(len(groups), 6)}": 1.0,
