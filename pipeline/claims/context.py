@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
@@ -40,9 +41,17 @@ class SentenceTokens:
     morph: list[list[str]]
 
 
-def sentence_tokens(lang: str, doc: Any) -> SentenceTokens:
-    from pipeline.claims.extract import _feats   # remembered per token inside extract.token_memo(doc)
+@lru_cache(maxsize=1 << 14)
+def _morph_keys(morph: str) -> tuple[str, ...]:
+    """"Key=first value" of the MORPH_KEYS features of a morph string, in MORPH_KEYS order (what
+    `Token.morph.get(key)[0]` gives for each)."""
+    from pipeline.claims.extract import _parse_morph
 
+    feats = _parse_morph(morph)
+    return tuple(f"{k}={feats[k]}" for k in MORPH_KEYS if k in feats)
+
+
+def sentence_tokens(lang: str, doc: Any) -> SentenceTokens:
     forms, lemmas, upos, deps, heads, morph = [], [], [], [], [], []
     for t in doc:
         text = t.text
@@ -51,8 +60,7 @@ def sentence_tokens(lang: str, doc: Any) -> SentenceTokens:
         upos.append(t.pos_)
         deps.append(t.dep_)
         heads.append(t.head.i)
-        feats = _feats(t)
-        morph.append([f"{k}={feats[k]}" for k in MORPH_KEYS if k in feats])
+        morph.append(list(_morph_keys(str(t.morph))))
     return SentenceTokens(lang, forms, lemmas, upos, deps, heads, morph)
 
 

@@ -50,16 +50,17 @@ class Candidate:
 
 class _TokenMemo:
     """What the rules ask of a token again and again (its lowercased form, lemma and morphological
-    features), remembered for one doc: a spaCy token is a new Python object at each access, and
+    features, whether it is a modal word), remembered for one doc: a spaCy token is a new Python object at each access, and
     `t._.form` and `t.morph` build further objects each time (candidates and features asked them
     tens of times per token: a fifth of the extraction time of `process`)."""
-    __slots__ = ("doc", "low", "lem", "feat")
+    __slots__ = ("doc", "low", "lem", "feat", "modal")
 
     def __init__(self, doc: Doc):
         self.doc = doc          # held: identity checks below cannot meet a recycled id
         self.low: dict[int, str] = {}
         self.lem: dict[int, str] = {}
         self.feat: dict[int, dict[str, str]] = {}
+        self.modal: dict[tuple[str, int], bool] = {}   # ClaimExtractor.is_modal, per language's rules
 
 
 _MEMO: _TokenMemo | None = None
@@ -243,6 +244,16 @@ class ClaimExtractor:
 
     # ---- predicates -------------------------------------------------------------------
     def is_modal(self, t: Token) -> bool:
+        m = _MEMO
+        if m is None or t.doc is not m.doc:
+            return self._is_modal(t)
+        key = (self.lang, t.i)
+        v = m.modal.get(key)
+        if v is None:
+            v = m.modal[key] = self._is_modal(t)
+        return v
+
+    def _is_modal(self, t: Token) -> bool:
         low, lem = _low(t), _lem(t)
         if t.dep_ in ("amod", "acl") and t.pos_ == "ADJ" and low not in self.r.modal_forms:
             return False  # "необходимые меры" describes, it does not oblige
