@@ -161,8 +161,9 @@ class ContextClaimNet:
                     base[i, 6] = self.dep_.get(s.deps[i])
                     ms = [self.morph_.get(m) for m in s.morph[i]][:n_morph]
                     base[i, 7:7 + len(ms)] = ms
-                sent_cache[key] = (base, self._vectors(s.lang, s.forms, s.lemmas) if s.lang in self.vec_dims_ else None)
-            base, vec = sent_cache[key]
+                sent_cache[key] = (base, self._vectors(s.lang, s.forms, s.lemmas) if s.lang in self.vec_dims_ else None,
+                                   np.asarray(s.heads, dtype=np.int64), np.arange(len(s.forms), dtype=np.int64))
+            base, vec, heads, positions = sent_cache[key]
             T = len(s.forms)
             lo = max(0, min(x.main - self.window // 2, T - self.window))
             hi = min(T, lo + self.window)
@@ -171,13 +172,10 @@ class ContextClaimNet:
             while s.heads[t] != t and steps < 6:
                 t, steps = s.heads[t], steps + 1
                 role[t] = ROLE_HEAD
-            for i, h in enumerate(s.heads):
-                if h == x.main and i != x.main:
-                    role[i] = ROLE_CHILD
-            for w in x.words:
-                role[w] = ROLE_WORD
+            role[heads == x.main] = ROLE_CHILD   # the main word's children (itself too if it is the root: reset below)
+            role[list(x.words)] = ROLE_WORD
             role[x.main] = ROLE_MAIN
-            dist = np.clip(np.arange(T) - x.main, -MAX_DIST, MAX_DIST) + MAX_DIST + 1
+            dist = np.minimum(np.maximum(positions - x.main, -MAX_DIST), MAX_DIST) + MAX_DIST + 1
             ints = np.concatenate([base, role[:, None], dist[:, None]], axis=1)[lo:hi]
             enc.ints[n] = ints
             enc.vec[n] = vec[lo:hi] if vec is not None else np.zeros((hi - lo, 1), dtype=np.float32)
