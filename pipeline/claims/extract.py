@@ -53,10 +53,11 @@ class _TokenMemo:
     features, whether it is a modal word), remembered for one doc: a spaCy token is a new Python object at each access, and
     `t._.form` and `t.morph` build further objects each time (candidates and features asked them
     tens of times per token: a fifth of the extraction time of `process`)."""
-    __slots__ = ("doc", "low", "lem", "feat", "modal")
+    __slots__ = ("doc", "text", "low", "lem", "feat", "modal")
 
     def __init__(self, doc: Doc):
         self.doc = doc          # held: identity checks below cannot meet a recycled id
+        self.text: str | None = None   # doc.text (spaCy joins the tokens' texts at each access)
         self.low: dict[int, str] = {}
         self.lem: dict[int, str] = {}
         self.feat: dict[int, dict[str, str]] = {}
@@ -84,6 +85,16 @@ class token_memo:
     def __exit__(self, *exc) -> None:
         global _MEMO
         _MEMO = self.prev
+
+
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, joined once per doc inside `token_memo(doc)`."""
+    m = _MEMO
+    if m is None or doc is not m.doc:
+        return doc.text
+    if m.text is None:
+        m.text = doc.text
+    return m.text
 
 
 def _low_of(t: Token) -> str:
@@ -639,7 +650,7 @@ class ClaimExtractor:
             span = self.span_text(subj, cut_comma=False)
             actor_tok = subj
             if span:
-                actor = doc.text[span[0]:span[1]]
+                actor = doc_text(doc)[span[0]:span[1]]
             actor_kind = self.actor_kind(subj)
             if actor_kind == "other" and (_lem(subj) in self.r.other_pronouns or _low(subj) in self.r.other_pronouns):
                 actor_kind = "other"
@@ -666,7 +677,7 @@ class ClaimExtractor:
         if target_tok is not None:
             span = self.span_text(target_tok)
             if span:
-                target = doc.text[span[0]:span[1]]
+                target = doc_text(doc)[span[0]:span[1]]
         # scope of the claim: the clause of the main verb (for quantities and entities)
         if doc.has_annotation("DEP"):
             scope_root = main if cand.rule.endswith("conj") else (
@@ -674,15 +685,20 @@ class ClaimExtractor:
             # coordinated or subordinate verbs carry claims (and numbers) of their own
             own = {x.i for x in words}
             cut = set()
-            for c in scope_root.subtree:
-                if c.i not in own and c.pos_ in ("VERB", "AUX") and c.dep_ in ("conj", "advcl", "parataxis") \
-                        and c.head.i in {w.i for w in scope_root.subtree}:
-                    cut.update(x.i for x in c.subtree)
-            scope = [t for t in scope_root.subtree if not t.is_space and t.i not in cut] or [scope_root]
+            subtree = list(scope_root.subtree)
+            in_subtree = None
+            for c in subtree:
+                if c.i not in own and c.pos_ in ("VERB", "AUX") and c.dep_ in ("conj", "advcl", "parataxis"):
+                    if in_subtree is None:
+                        in_subtree = {w.i for w in subtree}
+                    if c.head.i in in_subtree:
+                        cut.update(x.i for x in c.subtree)
+            scope = [t for t in subtree if not t.is_space and t.i not in cut] or [scope_root]
         else:  # no parser: the whole sentence is the claim's scope
             scope = [t for t in doc if not t.is_space]
         s_lo, s_hi = scope[0].idx, max(t.idx + len(t.text) for t in scope)
-        qs = find_quantities(doc, self.r.quantities, s_lo, s_hi, offset=off, kk_lemmas=self.lang == "kk")
+        qs = find_quantities(doc, self.r.quantities, s_lo, s_hi, offset=off, kk_lemmas=self.lang == "kk",
+                             text=doc_text(doc))
         ents = [{"text": e.text, "label": e.label_, "start": off + e.start_char, "end": off + e.end_char}
                 for e in doc.ents if e.start_char >= s_lo and e.end_char <= s_hi]
         claim = Claim(

@@ -27,8 +27,8 @@ from spacy.tokens import Doc, Token
 from pipeline import config
 from pipeline.io.records import Claim, Sentence
 from pipeline.claims.estimators import MinCount  # noqa: F401  (shipped models pickled it under this module)
-from pipeline.claims.extract import (Candidate, ClaimExtractor, _feat, _lem, _low, claim_id, extractor_for,
-                                     token_memo)
+from pipeline.claims.extract import (Candidate, ClaimExtractor, _feat, _lem, _low, claim_id, doc_text,
+                                     extractor_for, token_memo)
 
 FORMAT = "polclaims-claim-model/1"
 LABELS = ("none", "commitment", "obligation", "decision")
@@ -150,7 +150,7 @@ def _token_feats(ex: ClaimExtractor, t: Token, prefix: str, lang: str, lexical: 
 def sentence_features(ex: ClaimExtractor, doc: Doc) -> dict[str, float]:
     """What every candidate of a sentence shares (computed once per sentence)."""
     toks = [t for t in doc if not t.is_space]
-    text = doc.text.strip()
+    text = doc_text(doc).strip()
     content = [t for t in toks if t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ")]
     bag = {f"sb={ex.lang}:{_lem(t)}": 1.0 / max(1.0, len(content)) ** 0.5 for t in content}
     return {**bag, "s_question": float(text.endswith("?")), "s_exclaim": float(text.endswith("!")),

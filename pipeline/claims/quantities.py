@@ -62,9 +62,10 @@ def _blocked(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def find_quantities(doc: Doc, cfg: QuantityConfig, start: int = 0, end: int | None = None,
-                    offset: int = 0, kk_lemmas: bool = False) -> list[dict]:
-    """Quantities in `doc.text[start:end]`; offsets in the result are shifted by `offset`."""
-    text = doc.text
+                    offset: int = 0, kk_lemmas: bool = False, text: str | None = None) -> list[dict]:
+    """Quantities in `doc.text[start:end]`; offsets in the result are shifted by `offset`.
+    `text`: `doc.text`, when the caller has it already."""
+    text = doc.text if text is None else text
     end = len(text) if end is None else end
     blocked = _blocked(text)
     out: list[dict] = []
