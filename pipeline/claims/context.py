@@ -130,7 +130,7 @@ class ContextClaimNet:
             return out
         word_ids, rows = t
         for k, (w, lem) in enumerate(zip(words, lemmas)):
-            key = (lang, w)
+            key = (lang, w, lem)   # the lemma stands in for a form the table lacks
             if key not in cache:
                 i = word_ids.get(w)
                 if i is None:
