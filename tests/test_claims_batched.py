@@ -29,11 +29,11 @@ def model_dir(tmp_path_factory):
             c["actor"], c["target"] = ROLE_GOLD[r["item_id"]]
     records, _ = training.analyse_items(recs, cache_dir=None, progress=False, context=True)
     learned.label_records(records, training.gold_items_of(recs))
-    net = {"epochs": 30, "batch_size": 8, "lr": 5e-3, "dropout": 0.0, "hidden": 32, "weight": 0.5}
+    net = {"epochs": 30, "batch_size": 8, "lr": 5e-3, "dropout": 0.0, "hidden": 32, "weight": 0.3}
     model = ClaimModel(C=10.0, none_threshold=0.5, role_C=10.0, context=net).fit(
         [r.features for r in records], [r.label for r in records], [r.gold_tense for r in records],
         context=[r.context for r in records], **training._role_args(records))
-    assert model.uses_context and model.role_model_ is not None and model.context_weight_ == 0.5
+    assert model.uses_context and model.role_model_ is not None and model.context_weight_ == 0.3
     out = tmp_path_factory.mktemp("claims_model")
     model.save(out / "model.joblib")
     return out
@@ -77,6 +77,14 @@ def test_batched_decisions_equal_sentence_by_sentence_ones(model_dir, monkeypatc
     # the context net over all candidates at once scores each as it does over its sentence alone
     assert np.allclose(together, single, atol=1e-6)
     assert learned.keeps(model, together) == learned.keeps(model, single)
+    # process skips the net for candidates the linear part already rules out: same decisions, and
+    # the other candidates' probabilities are those of the full computation
+    settled = model.proba_records(flat, settled=True)
+    ruled_out = (1 - model.context_weight_) * model.type_model_.predict_proba(
+        [r.features for r in flat])[:, list(model.classes_).index("none")] >= model.threshold_
+    assert 0 < ruled_out.sum() < len(flat)
+    assert learned.keeps(model, settled) == learned.keeps(model, together)
+    assert np.allclose(settled[~ruled_out], together[~ruled_out], atol=1e-6)
     results = list(process_statements(items))
     assert all(r.failure is None for r in results)
     got = sorted((tuple(getattr(c, f) for f in FIELDS) for r in results for c in r.claims), key=repr)
@@ -119,3 +127,28 @@ def test_token_memo_gives_the_tokens_own_values():
         for k in ("Case", "Person", "Animacy", "Tense"):
             v = t.morph.get(k)
             assert parsed.get(k) == (v[0] if v else None)
+
+
+def test_context_net_word_vectors_do_not_depend_on_what_was_looked_up_before():
+    """A form the vector table lacks takes its lemma's vector: the lemma of this token, not that of
+    the first token with the same form the process met (outputs would depend on the other
+    statements of a run)."""
+    from pipeline.claims.context import ContextClaimNet
+    from pipeline.claims.vectors import _table
+
+    t = _table("ru")
+    if t is None:
+        pytest.skip("configs/claims/ru.toml names no word vectors")
+    form = "хрюкозябликов"
+    assert form not in t[0] and "построить" in t[0] and "читать" in t[0]
+
+    def net():
+        n = ContextClaimNet()
+        n.vec_dims_ = {"ru": int(t[1]([next(iter(t[0].values()))]).shape[1])}
+        return n
+
+    seen = net()
+    first = seen._vectors("ru", [form], ["построить"])
+    second = seen._vectors("ru", [form], ["читать"])
+    assert not np.array_equal(first, second)
+    assert np.array_equal(second, net()._vectors("ru", [form], ["читать"]))

@@ -169,7 +169,7 @@ def _decide_language_group(model, lang: str, group: list, pending: list, probas:
         staged.append((res, sent, doc, recs, cands))
     flat = [r for *_, recs, _ in staged for r in recs]
     try:
-        proba = model.proba_records(flat) if flat else np.zeros((0, len(LABELS)))
+        proba = model.proba_records(flat, settled=True) if flat else np.zeros((0, len(LABELS)))
     except Exception as exc:  # noqa: BLE001 - the chunk's statements fail by name, the batch goes on
         log.exception("claim model failed")
         for res, *_ in staged:

@@ -508,9 +508,17 @@ class ClaimModel:
     def uses_context(self) -> bool:
         return getattr(self, "context_model_", None) is not None
 
-    def predict_proba(self, X: Sequence[dict], context: "Sequence[Any] | None" = None):
+    def predict_proba(self, X: Sequence[dict], context: "Sequence[Any] | None" = None, settled: bool = False):
         """Class probabilities (columns: ``classes_``); a model with a context net needs each
-        candidate's ``CandidateInput`` too (``CandidateRecord.context``)."""
+        candidate's ``CandidateInput`` too (``CandidateRecord.context``).
+
+        `settled=True` (for deciding only): a candidate whose linear part alone keeps P(none) at or
+        above the threshold, whatever the net says, is "none" without running the net (the net
+        costs far more than the linear model, and most candidates are clear non-claims); its row
+        then takes the net's part as "none" (a bound, not the net's value). Every other row is the
+        same as without it."""
+        import numpy as np
+
         proba = self.type_model_.predict_proba(list(X))
         if not self.uses_context:
             return proba
@@ -519,13 +527,25 @@ class ClaimModel:
                              "CandidateRecord.context (apply_model and analyse_sentence do)")
         w = self.context_weight_
         if w > 0 and len(X):
-            net = in_label_order(self.context_model_.classes_, self.context_model_.predict_proba(list(context)))
-            proba = (1 - w) * proba + w * net[:, [LABELS.index(c) for c in self.classes_]]
+            classes = [str(c) for c in self.classes_]
+            lin = (1 - w) * proba
+            todo = np.arange(len(X))
+            net = np.zeros((len(X), len(LABELS)))
+            if settled and "none" in classes:
+                # w * P(net) >= 0, so a row whose linear part reaches the threshold stays "none"
+                ruled_out = lin[:, classes.index("none")] >= getattr(self, "threshold_", 0.5)
+                net[ruled_out, LABELS.index("none")] = 1.0
+                todo = np.flatnonzero(~ruled_out)
+            if len(todo):
+                net[todo] = in_label_order(self.context_model_.classes_,
+                                           self.context_model_.predict_proba([context[i] for i in todo]))
+            proba = lin + w * net[:, [LABELS.index(c) for c in classes]]
         return proba
 
-    def proba_records(self, records: Sequence["CandidateRecord"]):
+    def proba_records(self, records: Sequence["CandidateRecord"], settled: bool = False):
+        """``predict_proba`` of the records' features (and context inputs); `settled`: see there."""
         return self.predict_proba([r.features for r in records],
-                                  [r.context for r in records] if self.uses_context else None)
+                                  [r.context for r in records] if self.uses_context else None, settled)
 
     def predict(self, X: Sequence[dict], context: "Sequence[Any] | None" = None) -> list[str]:
         """"none" unless P(none) < none_threshold; then the most probable claim type."""
