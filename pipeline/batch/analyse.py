@@ -84,13 +84,14 @@ def _analyse_chunk(chunk: list[StatementResult]) -> None:
 
 
 def _analyse_chunk_together(chunk: list[StatementResult]) -> None:
-    from pipeline.nlp import pipe_by_language
+    from pipeline.nlp import pipe_groups_by_language
     from pipeline.text.segment import segment
     from pipeline.claims.extract import extractor_for
-    from pipeline.claims.learned import active_model, analyse_sentence, decide
+    from pipeline.claims.learned import active_model, decide
 
     model = active_model()
     pending: list[tuple[StatementResult, object, list]] = []   # the learned path decides per chunk
+    probas: list = []                                          # ... from these (one array per language)
     jobs: list[tuple[tuple[StatementResult, object], str, str]] = []
     for res in chunk:
         try:
@@ -102,24 +103,21 @@ def _analyse_chunk_together(chunk: list[StatementResult]) -> None:
         for s in res.sentences:
             if not s.boilerplate and s.lang in ("kk", "ru"):
                 jobs.append(((res, s), s.lang, s.text))
-    for (res, sent), lang, doc in pipe_by_language(jobs, free_strings=True):
-        if res.failure is not None:
+    for lang, group in pipe_groups_by_language(jobs, free_strings=True):
+        if model is None:
+            for (res, sent), doc in group:
+                if res.failure is None:
+                    try:
+                        res.claims.extend(extractor_for(lang).extract(doc, sent, res.statement.text))
+                    except Exception as exc:  # noqa: BLE001
+                        _extraction_failed(res, sent, exc)
             continue
-        try:
-            ex = extractor_for(lang)
-            if model is not None:
-                pending.append((res, sent, analyse_sentence(ex, doc, sent, res.statement.text,
-                                                            roles=model if getattr(model, "role_model_", None) is not None else False,
-                                                            context=model.uses_context)))
-            else:
-                res.claims.extend(ex.extract(doc, sent, res.statement.text))
-        except Exception as exc:  # noqa: BLE001
-            log.exception("extraction failed in %s", res.statement.id)
-            res.failure = Failure(res.statement.id, f"claim extraction failed in sentence {sent.index}: {exc}",
-                                  res.statement.origin, "extract")
+        _decide_language_group(model, lang, group, pending, probas)
     if pending:
+        import numpy as np
+
         try:
-            decided = decide(model, [recs for _, _, recs in pending])
+            decided = decide(model, [recs for _, _, recs in pending], np.concatenate(probas))
         except Exception as exc:  # noqa: BLE001 - the chunk's statements fail by name, the batch goes on
             log.exception("claim model failed")
             for res, sent, _ in pending:
@@ -139,6 +137,57 @@ def _analyse_chunk_together(chunk: list[StatementResult]) -> None:
             c.pipeline_version = PIPELINE_VERSION
             c.model_versions = versions
         align_within(res.claims)
+
+
+def _extraction_failed(res: StatementResult, sent, exc: Exception) -> None:
+    log.exception("extraction failed in %s", res.statement.id)
+    res.failure = Failure(res.statement.id, f"claim extraction failed in sentence {sent.index}: {exc}",
+                          res.statement.origin, "extract")
+
+
+def _decide_language_group(model, lang: str, group: list, pending: list, probas: list) -> None:
+    """The learned path over one language's parsed sentences of a chunk, while their docs are valid:
+    candidates of every sentence, one model call for all of them (not one per sentence), then the
+    actor/target options of the candidates it keeps (they need the parse). Appends
+    `(result, sentence, records)` to `pending` and the records' probabilities to `probas`, for
+    ``decide`` once per chunk; what ``analyse_sentence`` + ``decide`` do sentence by sentence."""
+    import numpy as np
+
+    from pipeline.claims.extract import extractor_for
+    from pipeline.claims.learned import LABELS, add_role_options, keeps, sentence_candidates
+
+    ex = extractor_for(lang)
+    staged = []
+    for (res, sent), doc in group:
+        if res.failure is not None:
+            continue
+        try:
+            recs, cands = sentence_candidates(ex, doc, sent, res.statement.text, context=model.uses_context)
+        except Exception as exc:  # noqa: BLE001
+            _extraction_failed(res, sent, exc)
+            continue
+        staged.append((res, sent, doc, recs, cands))
+    flat = [r for *_, recs, _ in staged for r in recs]
+    try:
+        proba = model.proba_records(flat, settled=True) if flat else np.zeros((0, len(LABELS)))
+    except Exception as exc:  # noqa: BLE001 - the chunk's statements fail by name, the batch goes on
+        log.exception("claim model failed")
+        for res, *_ in staged:
+            res.failure = res.failure or Failure(res.statement.id, f"claim model failed: {exc}",
+                                                 res.statement.origin, "extract")
+        return
+    want = keeps(model, proba) if getattr(model, "role_model_", None) is not None else [False] * len(flat)
+    k = 0
+    for res, sent, doc, recs, cands in staged:
+        n = len(recs)
+        if res.failure is None:
+            try:
+                add_role_options(ex, doc, sent, recs, cands, want[k:k + n])
+            except Exception as exc:  # noqa: BLE001
+                _extraction_failed(res, sent, exc)
+        pending.append((res, sent, recs))
+        k += n
+    probas.append(proba)
 
 
 def align_within(claims: list[Claim]) -> None:

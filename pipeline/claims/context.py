@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
@@ -40,20 +41,26 @@ class SentenceTokens:
     morph: list[list[str]]
 
 
+@lru_cache(maxsize=1 << 14)
+def _morph_keys(morph: str) -> tuple[str, ...]:
+    """"Key=first value" of the MORPH_KEYS features of a morph string, in MORPH_KEYS order (what
+    `Token.morph.get(key)[0]` gives for each)."""
+    from pipeline.claims.extract import _parse_morph
+
+    feats = _parse_morph(morph)
+    return tuple(f"{k}={feats[k]}" for k in MORPH_KEYS if k in feats)
+
+
 def sentence_tokens(lang: str, doc: Any) -> SentenceTokens:
     forms, lemmas, upos, deps, heads, morph = [], [], [], [], [], []
     for t in doc:
-        forms.append(t.text.lower())
-        lemmas.append((t.lemma_ or t.text).lower())
+        text = t.text
+        forms.append(text.lower())
+        lemmas.append((t.lemma_ or text).lower())
         upos.append(t.pos_)
         deps.append(t.dep_)
         heads.append(t.head.i)
-        m = []
-        for k in MORPH_KEYS:
-            v = t.morph.get(k)
-            if v:
-                m.append(f"{k}={v[0]}")
-        morph.append(m)
+        morph.append(list(_morph_keys(str(t.morph))))
     return SentenceTokens(lang, forms, lemmas, upos, deps, heads, morph)
 
 
@@ -123,7 +130,7 @@ class ContextClaimNet:
             return out
         word_ids, rows = t
         for k, (w, lem) in enumerate(zip(words, lemmas)):
-            key = (lang, w)
+            key = (lang, w, lem)   # the lemma stands in for a form the table lacks
             if key not in cache:
                 i = word_ids.get(w)
                 if i is None:
@@ -154,8 +161,9 @@ class ContextClaimNet:
                     base[i, 6] = self.dep_.get(s.deps[i])
                     ms = [self.morph_.get(m) for m in s.morph[i]][:n_morph]
                     base[i, 7:7 + len(ms)] = ms
-                sent_cache[key] = (base, self._vectors(s.lang, s.forms, s.lemmas) if s.lang in self.vec_dims_ else None)
-            base, vec = sent_cache[key]
+                sent_cache[key] = (base, self._vectors(s.lang, s.forms, s.lemmas) if s.lang in self.vec_dims_ else None,
+                                   np.asarray(s.heads, dtype=np.int64), np.arange(len(s.forms), dtype=np.int64))
+            base, vec, heads, positions = sent_cache[key]
             T = len(s.forms)
             lo = max(0, min(x.main - self.window // 2, T - self.window))
             hi = min(T, lo + self.window)
@@ -164,13 +172,10 @@ class ContextClaimNet:
             while s.heads[t] != t and steps < 6:
                 t, steps = s.heads[t], steps + 1
                 role[t] = ROLE_HEAD
-            for i, h in enumerate(s.heads):
-                if h == x.main and i != x.main:
-                    role[i] = ROLE_CHILD
-            for w in x.words:
-                role[w] = ROLE_WORD
+            role[heads == x.main] = ROLE_CHILD   # the main word's children (itself too if it is the root: reset below)
+            role[list(x.words)] = ROLE_WORD
             role[x.main] = ROLE_MAIN
-            dist = np.clip(np.arange(T) - x.main, -MAX_DIST, MAX_DIST) + MAX_DIST + 1
+            dist = np.minimum(np.maximum(positions - x.main, -MAX_DIST), MAX_DIST) + MAX_DIST + 1
             ints = np.concatenate([base, role[:, None], dist[:, None]], axis=1)[lo:hi]
             enc.ints[n] = ints
             enc.vec[n] = vec[lo:hi] if vec is not None else np.zeros((hi - lo, 1), dtype=np.float32)

@@ -27,7 +27,8 @@ from spacy.tokens import Doc, Token
 from pipeline import config
 from pipeline.io.records import Claim, Sentence
 from pipeline.claims.estimators import MinCount  # noqa: F401  (shipped models pickled it under this module)
-from pipeline.claims.extract import Candidate, ClaimExtractor, _feat, _lem, _low, claim_id, extractor_for
+from pipeline.claims.extract import (Candidate, ClaimExtractor, _feat, _lem, _low, claim_id, doc_text,
+                                     extractor_for, token_memo)
 
 FORMAT = "polclaims-claim-model/1"
 LABELS = ("none", "commitment", "obligation", "decision")
@@ -149,7 +150,7 @@ def _token_feats(ex: ClaimExtractor, t: Token, prefix: str, lang: str, lexical: 
 def sentence_features(ex: ClaimExtractor, doc: Doc) -> dict[str, float]:
     """What every candidate of a sentence shares (computed once per sentence)."""
     toks = [t for t in doc if not t.is_space]
-    text = doc.text.strip()
+    text = doc_text(doc).strip()
     content = [t for t in toks if t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ")]
     bag = {f"sb={ex.lang}:{_lem(t)}": 1.0 / max(1.0, len(content)) ** 0.5 for t in content}
     return {**bag, "s_question": float(text.endswith("?")), "s_exclaim": float(text.endswith("!")),
@@ -275,40 +276,68 @@ def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_tex
     """The candidate records of a sentence; with `roles` (True, a test of the predicate's start
     and end offsets, or a claim model: the candidates it keeps), a record gets its actor/target
     options (``roles.role_options``). Options cost time: `process` asks only for those of the
-    candidates its model keeps (the parse is gone by the time the chunk is decided). `context`: give
-    each record its ``CandidateInput`` for the context net (None: when `roles` is a model that uses one)."""
-    from pipeline.claims.roles import role_options
+    candidates its model keeps. `context`: give each record its ``CandidateInput`` for the context
+    net (None: when `roles` is a model that uses one).
 
+    One sentence at a time; `process` does the same in two steps over all sentences of a chunk's
+    language (``sentence_candidates``, one model call, ``add_role_options``: ``decide_parsed``)."""
+    if context is None:
+        context = isinstance(roles, ClaimModel) and roles.uses_context
+    recs, cands = sentence_candidates(ex, doc, sent, statement_text, context=bool(context))
+    if isinstance(roles, ClaimModel):
+        want = keeps(roles, roles.proba_records(recs)) if recs else []
+    else:
+        want = [roles(r.start, r.end) if callable(roles) else bool(roles) for r in recs]
+    add_role_options(ex, doc, sent, recs, cands, want)
+    return recs
+
+
+def sentence_candidates(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str,
+                        context: bool = False) -> tuple[list[CandidateRecord], list[Candidate]]:
+    """The candidate records of a sentence (no actor/target options yet) and, beside each, its
+    ``Candidate`` (spaCy tokens: valid while `doc` is), which ``add_role_options`` needs.
+    `context`: give each record its ``CandidateInput`` for the context net."""
     from pipeline.claims.context import CandidateInput, sentence_tokens
 
     recs, cands = [], []
-    if context is None:
-        context = isinstance(roles, ClaimModel) and roles.uses_context
-    tokens = sentence_tokens(ex.lang, doc) if context else None
-    sent_f = sentence_features(ex, doc)
-    groups = candidate_groups(ex, doc)
-    sent_f = {**sent_f, f"s_ncand={min(len(groups), 6)}": 1.0,
-              "s_nrule": min(sum(1 for c in groups if c.rule != "none"), 4) / 4}
-    for cand in groups:
-        claim = ex.fill(cand, doc, sent, statement_text, drop_other_actors=False)
-        if claim is None:
-            continue
-        recs.append(CandidateRecord(
-            sent.statement_id, sent.lang, sent.index, claim.predicate_start, claim.predicate_end,
-            cand.rule, cand.type if cand.rule != "none" else None,
-            group_features(ex, cand, doc, claim, sent_f), claim,
-            words=tuple(sorted(w.i for w in cand.words)), main=cand.main.i))
-        if tokens is not None:
-            recs[-1].context = CandidateInput(tokens, recs[-1].words, cand.main.i, cand.rule, float(cand.confidence))
-        cands.append(cand)
-    if isinstance(roles, ClaimModel):
-        want = [lab != "none" for lab in roles.labels_from_proba(roles.proba_records(recs))] if recs else []
-    else:
-        want = [roles(r.start, r.end) if callable(roles) else bool(roles) for r in recs]
-    for r, cand, w in zip(recs, cands, want):
-        if w:
-            r.roles = role_options(ex, cand, doc, r.claim, sent.start)
-    return recs
+    with token_memo(doc):
+        tokens = sentence_tokens(ex.lang, doc) if context else None
+        sent_f = sentence_features(ex, doc)
+        groups = candidate_groups(ex, doc)
+        sent_f = {**sent_f, f"s_ncand={min(len(groups), 6)}": 1.0,
+                  "s_nrule": min(sum(1 for c in groups if c.rule != "none"), 4) / 4}
+        for cand in groups:
+            claim = ex.fill(cand, doc, sent, statement_text, drop_other_actors=False)
+            if claim is None:
+                continue
+            recs.append(CandidateRecord(
+                sent.statement_id, sent.lang, sent.index, claim.predicate_start, claim.predicate_end,
+                cand.rule, cand.type if cand.rule != "none" else None,
+                group_features(ex, cand, doc, claim, sent_f), claim,
+                words=tuple(sorted(w.i for w in cand.words)), main=cand.main.i))
+            if tokens is not None:
+                recs[-1].context = CandidateInput(tokens, recs[-1].words, cand.main.i, cand.rule, float(cand.confidence))
+            cands.append(cand)
+    return recs, cands
+
+
+def add_role_options(ex: ClaimExtractor, doc: Doc, sent: Sentence, recs: Sequence[CandidateRecord],
+                     cands: Sequence[Candidate], want: Sequence[bool]) -> None:
+    """Give the records marked in `want` their actor/target options (``roles.role_options``);
+    `doc` must still be valid (its candidates hold its tokens)."""
+    from pipeline.claims.roles import role_options
+
+    if not any(want):
+        return
+    with token_memo(doc):
+        for r, cand, w in zip(recs, cands, want):
+            if w:
+                r.roles = role_options(ex, cand, doc, r.claim, sent.start)
+
+
+def keeps(model: "ClaimModel", proba) -> list[bool]:
+    """Which candidates the model keeps as claims, from its probabilities (``ClaimModel.proba_records``)."""
+    return [lab != "none" for lab in model.labels_from_proba(proba)]
 
 
 def label_records(records: Sequence[CandidateRecord], gold_items: Sequence) -> None:
@@ -479,9 +508,17 @@ class ClaimModel:
     def uses_context(self) -> bool:
         return getattr(self, "context_model_", None) is not None
 
-    def predict_proba(self, X: Sequence[dict], context: "Sequence[Any] | None" = None):
+    def predict_proba(self, X: Sequence[dict], context: "Sequence[Any] | None" = None, settled: bool = False):
         """Class probabilities (columns: ``classes_``); a model with a context net needs each
-        candidate's ``CandidateInput`` too (``CandidateRecord.context``)."""
+        candidate's ``CandidateInput`` too (``CandidateRecord.context``).
+
+        `settled=True` (for deciding only): a candidate whose linear part alone keeps P(none) at or
+        above the threshold, whatever the net says, is "none" without running the net (the net
+        costs far more than the linear model, and most candidates are clear non-claims); its row
+        then takes the net's part as "none" (a bound, not the net's value). Every other row is the
+        same as without it."""
+        import numpy as np
+
         proba = self.type_model_.predict_proba(list(X))
         if not self.uses_context:
             return proba
@@ -490,13 +527,25 @@ class ClaimModel:
                              "CandidateRecord.context (apply_model and analyse_sentence do)")
         w = self.context_weight_
         if w > 0 and len(X):
-            net = in_label_order(self.context_model_.classes_, self.context_model_.predict_proba(list(context)))
-            proba = (1 - w) * proba + w * net[:, [LABELS.index(c) for c in self.classes_]]
+            classes = [str(c) for c in self.classes_]
+            lin = (1 - w) * proba
+            todo = np.arange(len(X))
+            net = np.zeros((len(X), len(LABELS)))
+            if settled and "none" in classes:
+                # w * P(net) >= 0, so a row whose linear part reaches the threshold stays "none"
+                ruled_out = lin[:, classes.index("none")] >= getattr(self, "threshold_", 0.5)
+                net[ruled_out, LABELS.index("none")] = 1.0
+                todo = np.flatnonzero(~ruled_out)
+            if len(todo):
+                net[todo] = in_label_order(self.context_model_.classes_,
+                                           self.context_model_.predict_proba([context[i] for i in todo]))
+            proba = lin + w * net[:, [LABELS.index(c) for c in classes]]
         return proba
 
-    def proba_records(self, records: Sequence["CandidateRecord"]):
+    def proba_records(self, records: Sequence["CandidateRecord"], settled: bool = False):
+        """``predict_proba`` of the records' features (and context inputs); `settled`: see there."""
         return self.predict_proba([r.features for r in records],
-                                  [r.context for r in records] if self.uses_context else None)
+                                  [r.context for r in records] if self.uses_context else None, settled)
 
     def predict(self, X: Sequence[dict], context: "Sequence[Any] | None" = None) -> list[str]:
         """"none" unless P(none) < none_threshold; then the most probable claim type."""
@@ -573,11 +622,13 @@ def best_threshold(p_none, is_claim, grid=None) -> tuple[float, float]:
     return round(best_t, 3), best
 
 
-def apply_model(model: ClaimModel, records: Sequence[CandidateRecord]) -> list[Claim]:
-    """The claims the model keeps, typed, with its probability as confidence."""
+def apply_model(model: ClaimModel, records: Sequence[CandidateRecord], proba=None) -> list[Claim]:
+    """The claims the model keeps, typed, with its probability as confidence. `proba`: the
+    records' ``model.proba_records(records)`` when the caller has it already."""
     if not records:
         return []
-    proba = model.proba_records(records)
+    if proba is None:
+        proba = model.proba_records(records)
     labels = model.labels_from_proba(proba)
     classes = list(model.classes_)
     kept = [(r, lab, row) for r, lab, row in zip(records, labels, proba) if lab != "none"]
@@ -640,11 +691,12 @@ def active_model() -> ClaimModel | None:
     return _ACTIVE[key]
 
 
-def decide(model: ClaimModel, per_sentence: Sequence[Sequence[CandidateRecord]]) -> list[list[Claim]]:
-    """`process`'s learned path: the claims of many sentences' candidates in one model call
-    (vectorising a chunk at once is much faster than sentence by sentence)."""
+def decide(model: ClaimModel, per_sentence: Sequence[Sequence[CandidateRecord]], proba=None) -> list[list[Claim]]:
+    """The claims of many sentences' candidates in one model call (vectorising many sentences at
+    once is much faster than sentence by sentence). `proba`: the probabilities of all their
+    records, in order, when the caller has them already (``decide_parsed``)."""
     flat = [r for recs in per_sentence for r in recs]
-    kept = apply_model(model, flat)
+    kept = apply_model(model, flat, proba)
     by_key: dict[tuple[str, int, int], Claim] = {(c.statement_id, c.predicate_start, c.predicate_end): c for c in kept}
     out = []
     for recs in per_sentence:

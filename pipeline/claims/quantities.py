@@ -52,14 +52,22 @@ def _next_words(text: str, pos: int, n: int = 3) -> list[tuple[str, int, int]]:
     return out
 
 
-def find_quantities(doc: Doc, cfg: QuantityConfig, start: int = 0, end: int | None = None,
-                    offset: int = 0, kk_lemmas: bool = False) -> list[dict]:
-    """Quantities in `doc.text[start:end]`; offsets in the result are shifted by `offset`."""
-    text = doc.text
-    end = len(text) if end is None else end
-    blocked: list[tuple[int, int]] = [(m.start(), m.end()) for m in PHONE_RE.finditer(text)
-                                      if len(re.sub(r"\D", "", m.group())) >= 9]
+@lru_cache(maxsize=64)
+def _blocked(text: str) -> tuple[tuple[int, int], ...]:
+    """Spans of phone numbers and dates in a text: no quantities there (asked once per claim
+    candidate of a sentence, found once per sentence)."""
+    blocked = [(m.start(), m.end()) for m in PHONE_RE.finditer(text) if len(re.sub(r"\D", "", m.group())) >= 9]
     blocked += [(m.start(), m.end()) for m in DATE_RE.finditer(text)]
+    return tuple(blocked)
+
+
+def find_quantities(doc: Doc, cfg: QuantityConfig, start: int = 0, end: int | None = None,
+                    offset: int = 0, kk_lemmas: bool = False, text: str | None = None) -> list[dict]:
+    """Quantities in `doc.text[start:end]`; offsets in the result are shifted by `offset`.
+    `text`: `doc.text`, when the caller has it already."""
+    text = doc.text if text is None else text
+    end = len(text) if end is None else end
+    blocked = _blocked(text)
     out: list[dict] = []
     for m in NUMBER_RE.finditer(text, start, end):
         a, b = m.start(), m.end()

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 from spacy.tokens import Doc
 
 from pipeline.claims.matching import word_set
-from pipeline.claims.extract import Candidate, ClaimExtractor, _feat, _lem, trimmed_span
+from pipeline.claims.extract import Candidate, ClaimExtractor, _feat, _lem, doc_text, trimmed_span
 
 ROLES = ("actor", "target")
 NOMINAL = {"NOUN", "PROPN", "PRON", "NUM", "ADJ", "DET"}
@@ -111,7 +111,7 @@ def role_options(ex: ClaimExtractor, cand: Candidate, doc: Doc, claim: Any, offs
                 if span is None or span in seen_spans:
                     continue
                 seen_spans.add(span)
-                text = doc.text[span[0]:span[1]]
+                text = doc_text(doc)[span[0]:span[1]]
                 is_rule = rule_value is not None and text == rule_value
                 f = {f"{k}={v}": 1.0 for k, v in base.items()}
                 f.update({f"{lang}:{k}={v}": 1.0 for k, v in base.items() if k in ("path", "first", "case", "pos")})

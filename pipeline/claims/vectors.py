@@ -113,6 +113,7 @@ class LemmaVectors(TransformerMixin, BaseEstimator):
         width = self.dims * self._block()
         out = np.zeros((len(X), width * len(langs)), dtype=np.float32)
         slot_of = {s: i for i, s in enumerate(self.slots)}
+        sentence_means: dict[tuple, "np.ndarray | None"] = {}   # a sentence's candidates share its bag
         for r, x in enumerate(X):
             lang, found, sentence = None, {}, []
             for k in x:   # one pass over the keys (a candidate has a few hundred)
@@ -133,8 +134,12 @@ class LemmaVectors(TransformerMixin, BaseEstimator):
                     s = slot_of[head]
                     out[r, base + s * self.dims: base + (s + 1) * self.dims] = v
             if self.sentence and sentence:
-                vs = [v for v in (self._vector(lang, k.split(":", 1)[1]) for k in sentence) if v is not None]
-                if vs:
+                key = (lang, *sentence)
+                if key not in sentence_means:
+                    vs = [v for v in (self._vector(lang, k.split(":", 1)[1]) for k in sentence) if v is not None]
+                    sentence_means[key] = _unit(np.mean(vs, axis=0)) if vs else None
+                mean = sentence_means[key]
+                if mean is not None:
                     s = len(self.slots)
-                    out[r, base + s * self.dims: base + (s + 1) * self.dims] = _unit(np.mean(vs, axis=0))
+                    out[r, base + s * self.dims: base + (s + 1) * self.dims] = mean
         return sp.csr_matrix(out)

@@ -86,3 +86,18 @@ def pipe_by_language(items: Iterable[tuple[K, str, str]], free_strings: bool = F
         with nlp.memory_zone() if free_strings else nullcontext():
             for (key, _), doc in zip(pairs, nlp.pipe(t for _, t in pairs)):
                 yield key, lang, doc
+
+
+def pipe_groups_by_language(items: Iterable[tuple[K, str, str]], free_strings: bool = False
+                            ) -> Iterator[tuple[str, list[tuple[K, object]]]]:
+    """As ``pipe_by_language``, but each language's items come together: `(lang, [(key, doc), ...])`
+    in input order, so a caller can work on all docs of a language at once (one model call for all
+    their claim candidates). With `free_strings=True` the docs are valid until the next group is
+    asked for (the memory zone spans one language's group)."""
+    groups: dict[str, list[tuple[K, str]]] = defaultdict(list)
+    for key, lang, text in items:
+        groups[lang].append((key, input_normalizer(lang)(text)))
+    for lang, pairs in groups.items():
+        nlp = get_pipeline(lang)
+        with nlp.memory_zone() if free_strings else nullcontext():
+            yield lang, [(key, doc) for (key, _), doc in zip(pairs, nlp.pipe(t for _, t in pairs))]
