@@ -271,12 +271,13 @@ class CandidateRecord:
 
 def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str,
                      roles: "bool | Callable[[int, int], bool] | ClaimModel" = False,
-                     context: bool | None = None) -> list[CandidateRecord]:
+                     context: bool | None = None, features: bool = True) -> list[CandidateRecord]:
     """The candidate records of a sentence; with `roles` (True, a test of the predicate's start
     and end offsets, or a claim model: the candidates it keeps), a record gets its actor/target
     options (``roles.role_options``). Options cost time: `process` asks only for those of the
     candidates its model keeps (the parse is gone by the time the chunk is decided). `context`: give
-    each record its ``CandidateInput`` for the context net (None: when `roles` is a model that uses one)."""
+    each record its ``CandidateInput`` for the context net (None: when `roles` is a model that uses one).
+    `features=False`: records without the claim classifier's features (for role-only experiments)."""
     from pipeline.claims.roles import role_options
 
     from pipeline.claims.context import CandidateInput, sentence_tokens
@@ -296,7 +297,7 @@ def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_tex
         recs.append(CandidateRecord(
             sent.statement_id, sent.lang, sent.index, claim.predicate_start, claim.predicate_end,
             cand.rule, cand.type if cand.rule != "none" else None,
-            group_features(ex, cand, doc, claim, sent_f), claim,
+            group_features(ex, cand, doc, claim, sent_f) if features else {}, claim,
             words=tuple(sorted(w.i for w in cand.words)), main=cand.main.i))
         if tokens is not None:
             recs[-1].context = CandidateInput(tokens, recs[-1].words, cand.main.i, cand.rule, float(cand.confidence))
@@ -383,7 +384,8 @@ class ClaimModel:
 
     def fit(self, X: Sequence[dict], y: Sequence[str], tense: Sequence[str | None] | None = None,
             groups: Sequence[str] | None = None, roles: Sequence[dict | None] | None = None,
-            role_gold: Sequence[dict] | None = None, context: "Sequence[Any] | None" = None) -> "ClaimModel":
+            role_gold: Sequence[dict] | None = None, context: "Sequence[Any] | None" = None,
+            langs: Sequence[str] | None = None) -> "ClaimModel":
         """`groups` (the source of each candidate): when given and `none_threshold` is "auto", the
         threshold is chosen on out-of-fold probabilities of folds grouped by source, inside the
         training data (so a cross-validation that calls fit stays nested and honest).
@@ -398,13 +400,8 @@ class ClaimModel:
         if use_context and any(c is None for c in context):
             raise ValueError("the claim model's context net needs every candidate's CandidateRecord.context "
                              "(analyse the texts with context=True)")
-        if roles is not None and getattr(self, "learn_roles", True):
-            from pipeline.claims.roles import RoleModel
-
-            rows = [(o, g) for o, g, lab in zip(roles, role_gold, y) if o is not None and lab != "none"]
-            if rows:
-                self.role_model_ = RoleModel(C=self.role_C, min_count=self.min_count).fit(
-                    [o for o, _ in rows], [g for _, g in rows])
+        if roles is not None:
+            self.fit_roles(roles, y, role_gold, langs=langs, groups=groups)
         if use_context:
             self._fit_context(list(X), list(y), list(context), None if groups is None else list(groups))
         elif groups is not None and self.none_threshold == "auto":
@@ -419,6 +416,22 @@ class ClaimModel:
             rows = [(x, t) for x, lab, t in zip(X, y, tense) if lab != "none" and t]
             if len({t for _, t in rows}) > 1:
                 self.tense_model_ = self._pipe(self.tense_C).fit([x for x, _ in rows], [t for _, t in rows])
+        return self
+
+    def fit_roles(self, roles: Sequence[dict | None], y: Sequence[str], role_gold: Sequence[dict],
+                  langs: Sequence[str] | None = None, groups: Sequence[str] | None = None) -> "ClaimModel":
+        """The role chooser (``roles.RoleModel``) from the candidates that are gold claims (label not
+        "none", options computed) and their gold actor/target. `langs`/`groups`: each candidate's
+        language and source (for the per-language choice between rules and learned)."""
+        self.role_model_ = None
+        if not getattr(self, "learn_roles", True):
+            return self
+        from pipeline.claims.roles import RoleModel
+
+        keep = [k for k, (o, lab) in enumerate(zip(roles, y)) if o is not None and lab != "none"]
+        if keep:
+            self.role_model_ = RoleModel(C=self.role_C, min_count=self.min_count).fit(
+                [roles[k] for k in keep], [role_gold[k] for k in keep])
         return self
 
     def _tune_threshold(self, X: list, y: list, groups: list, folds: int = 4) -> float:

@@ -194,7 +194,8 @@ class RoleModel:
         return out
 
 
-def apply_roles(model: RoleModel, claims: Sequence[Any], option_sets: Sequence[dict]) -> None:
+def apply_roles(model: RoleModel, claims: Sequence[Any], option_sets: Sequence[dict],
+                langs: Sequence[str] | None = None) -> None:
     """Set actor, actor_kind and target of each claim from the chosen options (in place)."""
     if not claims:
         return
