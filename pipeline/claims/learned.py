@@ -271,13 +271,15 @@ class CandidateRecord:
 
 def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str,
                      roles: "bool | Callable[[int, int], bool] | ClaimModel" = False,
-                     context: bool | None = None, features: bool = True) -> list[CandidateRecord]:
+                     context: bool | None = None, features: bool = True,
+                     options: dict | None = None) -> list[CandidateRecord]:
     """The candidate records of a sentence; with `roles` (True, a test of the predicate's start
     and end offsets, or a claim model: the candidates it keeps), a record gets its actor/target
     options (``roles.role_options``). Options cost time: `process` asks only for those of the
     candidates its model keeps (the parse is gone by the time the chunk is decided). `context`: give
     each record its ``CandidateInput`` for the context net (None: when `roles` is a model that uses one).
-    `features=False`: records without the claim classifier's features (for role-only experiments)."""
+    `features=False`: records without the claim classifier's features (for role-only experiments).
+    `options`: how the actor/target options are made (default: ``option_settings(roles)``)."""
     from pipeline.claims.roles import role_options
 
     from pipeline.claims.context import CandidateInput, sentence_tokens
@@ -306,10 +308,21 @@ def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_tex
         want = [lab != "none" for lab in roles.labels_from_proba(roles.proba_records(recs))] if recs else []
     else:
         want = [roles(r.start, r.end) if callable(roles) else bool(roles) for r in recs]
+    opt = option_settings(roles) if options is None else options
     for r, cand, w in zip(recs, cands, want):
         if w:
-            r.roles = role_options(ex, cand, doc, r.claim, sent.start)
+            r.roles = role_options(ex, cand, doc, r.claim, sent.start, variants=opt.get("variants"),
+                                   none_context=opt.get("none_context", False),
+                                   parent=bool(opt.get("parent", False)))
     return recs
+
+
+def option_settings(model: Any = None) -> dict:
+    """How actor/target options are made: a trained model's own settings (so `process` offers the
+    options it was trained on; a model from before these settings: none), else the configured ones."""
+    if isinstance(model, ClaimModel):
+        return getattr(model, "roles", None) or {}
+    return settings().get("model", {}).get("roles", {})
 
 
 def label_records(records: Sequence[CandidateRecord], gold_items: Sequence) -> None:
@@ -353,13 +366,16 @@ class ClaimModel:
     def __init__(self, C: float = 1.0, class_weight: str | None = None, max_iter: int = 3000,
                  tense_C: float = 1.0, use_tense_model: bool = True, none_threshold: "float | str" = "auto",
                  min_count: int = 2, role_C: float = 0.5, learn_roles: bool = True, vectors: dict | None = None,
-                 context: dict | None = None):
+                 context: dict | None = None, roles: dict | None = None):
         self.C, self.class_weight, self.max_iter, self.min_count = C, class_weight, max_iter, min_count
         self.vectors = vectors  # LemmaVectors settings (configs/claims/model.toml [model.vectors]); None: off
         # the sentence-context net (pipeline/claims/context.py) averaged with the linear model's
         # probabilities: its settings (configs/claims/model.toml [model.context]); None: off
         self.context = context
         self.role_C, self.learn_roles = role_C, learn_roles
+        # the role chooser's settings (configs/claims/model.toml [model.roles]): its options' span
+        # variants, which options count as gold, rules or learned per role and language
+        self.roles = dict(roles or {})
         self.tense_C, self.use_tense_model, self.none_threshold = tense_C, use_tense_model, none_threshold
         self.format = FORMAT
         self.info: dict[str, Any] = {}
@@ -430,8 +446,13 @@ class ClaimModel:
 
         keep = [k for k, (o, lab) in enumerate(zip(roles, y)) if o is not None and lab != "none"]
         if keep:
-            self.role_model_ = RoleModel(C=self.role_C, min_count=self.min_count).fit(
-                [roles[k] for k in keep], [role_gold[k] for k in keep])
+            s = getattr(self, "roles", {}) or {}
+            self.role_model_ = RoleModel(C=self.role_C, min_count=self.min_count, use=s.get("use"), gold=s.get("gold"),
+                                         inner_folds=int(s.get("inner_folds", 3)), form=s.get("form", "option"),
+                                         decode=s.get("decode"), by_language=bool(s.get("by_language", False))).fit(
+                [roles[k] for k in keep], [role_gold[k] for k in keep],
+                langs=None if langs is None else [langs[k] for k in keep],
+                groups=None if groups is None else [groups[k] for k in keep])
         return self
 
     def _tune_threshold(self, X: list, y: list, groups: list, folds: int = 4) -> float:
@@ -608,7 +629,7 @@ def apply_model(model: ClaimModel, records: Sequence[CandidateRecord]) -> list[C
     if role_model is not None and with_roles:
         from pipeline.claims.roles import apply_roles
 
-        apply_roles(role_model, [c for c, _ in with_roles], [o for _, o in with_roles])
+        apply_roles(role_model, [c for c, _ in with_roles], [o for _, o in with_roles], [c.lang for c, _ in with_roles])
     for c in out:
         c.claim_id = claim_id(c)
     return out

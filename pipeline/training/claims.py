@@ -64,7 +64,7 @@ def _model_files(cfg: Any) -> set[Path]:
 def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, progress: bool = True,
                   on_sentence: "Callable[[dict, Any, Any, list[CandidateRecord]], None] | None" = None,
                   context: bool | None = None, gold_sentences_only: bool = False,
-                  parse: bool = True) -> tuple[list[CandidateRecord], dict[str, list[Claim]]]:
+                  parse: bool = True, role_options: dict | None = None) -> tuple[list[CandidateRecord], dict[str, list[Claim]]]:
     """Candidates of every item text and the rule extractor's claims (for the comparison). The
     parses are cached per sentence (spaCy Doc bytes, keyed by the NLP settings), so changing the
     features or the rules re-runs only the fast part. `on_sentence(item, sentence, doc, records)`:
@@ -73,7 +73,8 @@ def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, pro
     `gold_sentences_only`: only the sentences that hold a gold predicate, without the candidates'
     claim features and without the rules' claims (what the role chooser's harness needs,
     ``pipeline.training.claims_roles``). `parse=False`: a sentence missing from the cache is an
-    error (naming the cache file) instead of being parsed."""
+    error (naming the cache file) instead of being parsed. `role_options`: how actor/target options
+    are made (default: configs/claims/model.toml [model.roles])."""
     if context is None:
         context = bool(config.load("claims/model").get("model", {}).get("context", {}).get("use", False))
     from spacy.tokens import Doc
@@ -127,7 +128,8 @@ def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, pro
         ex = extractor_for(s.lang)
         near_gold = spans.get(it["item_id"], [])
         recs = analyse_sentence(ex, doc, s, it["text"], roles=lambda a, b, near=near_gold: any(
-            min(b, e) > max(a, st) for st, e in near), context=context, features=not gold_sentences_only)
+            min(b, e) > max(a, st) for st, e in near), context=context, features=not gold_sentences_only,
+            options=role_options)
         if on_sentence is not None:
             on_sentence(it, s, doc, recs)
         records.extend(recs)
@@ -168,7 +170,8 @@ def model_from_settings(s: dict | None = None) -> ClaimModel:
                       none_threshold=s.get("none_threshold", "auto"), min_count=int(s.get("min_count", 2)),
                       role_C=float(s.get("role_C", 0.5)), learn_roles=bool(s.get("learn_roles", True)),
                       vectors=s["vectors"] if s.get("vectors", {}).get("use", False) else None,
-                      context=s["context"] if s.get("context", {}).get("use", False) else None)
+                      context=s["context"] if s.get("context", {}).get("use", False) else None,
+                      roles=s.get("roles"))
 
 
 def _align_pairs(items: Sequence[dict], predicted: dict[str, list[Claim]]) -> None:
