@@ -363,7 +363,10 @@ class RoleModel:
 
     def uses(self, role: str, lang: str | None) -> str:
         """"learned" or "rules" for this role and language (as fitted; a model from before this
-        choice existed learns every role)."""
+        choice existed learns every role; a model fitted per language keeps the rules' fields of
+        a language it was not trained on)."""
+        if getattr(self, "by_language", False) and self.models_.get(f"{role}/{lang}") is None:
+            return "rules"   # a language the chooser has not seen (a model trained with --lang)
         use = getattr(self, "use_", None)
         if use is None:
             return "learned"

@@ -27,17 +27,19 @@ from typing import Any, Sequence
 
 from pipeline import config
 from pipeline.claims.learned import CandidateRecord, ClaimModel, label_records
+from pipeline.training.claims import CACHE_DIR
 
 FIELDS = ("actor", "actor_kind", "target", "target_lenient")
 
 
-def prepare(items: Sequence[dict], min_source_texts: int, cache_dir: Path | None = None,
+def prepare(items: Sequence[dict], min_source_texts: int, cache_dir: Path | None = CACHE_DIR,
             parse: bool = False, role_options: dict | None = None) -> dict[str, Any]:
-    """The candidates matched to gold claims, each with its gold claim and fold."""
+    """The candidates matched to gold claims, each with its gold claim and fold (`cache_dir` None:
+    no parse cache, parse everything: tests)."""
     from pipeline.claims.matching import match_spans
-    from pipeline.training.claims import CACHE_DIR, analyse_items, fold_groups, gold_items_of
+    from pipeline.training.claims import analyse_items, fold_groups, gold_items_of
 
-    records, _ = analyse_items(items, cache_dir=cache_dir or CACHE_DIR, progress=parse,
+    records, _ = analyse_items(items, cache_dir=cache_dir, progress=parse and cache_dir is not None,
                                context=False, gold_sentences_only=True, parse=parse,
                                role_options=role_options)
     gold = gold_items_of(items)
@@ -163,7 +165,7 @@ def ceiling(rows: Sequence[dict]) -> dict[str, dict[str, float]]:
 
 
 def run(items: Sequence[dict], settings: dict | None = None, jobs: int = 1, error_examples: int = 0,
-        cache_dir: Path | None = None, parse: bool = False) -> dict[str, Any]:
+        cache_dir: Path | None = CACHE_DIR, parse: bool = False) -> dict[str, Any]:
     from joblib import Parallel, delayed
 
     settings = settings or config.load("claims/model")
