@@ -8,7 +8,7 @@ JEMALLOC := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /u
 SAMPLE := data/samples/decentralization-statement.txt
 SHARED ?= ../shared/data
 
-.PHONY: install run serve browser test bench bench-serve bench-memory reliability train-kk train-ru-adapter train-ru-adapter-syntagrus train-topics train-claims stats-claims eval-nlp eval-claims eval-topics eval-threads train-threads readme-threads clean
+.PHONY: install run serve browser test bench bench-serve bench-memory reliability train-kk train-ru-adapter train-ru-adapter-syntagrus train-topics train-claims eval-roles stats-claims eval-nlp eval-claims eval-topics eval-threads train-threads readme-threads clean
 
 install: $(STAMP)
 
@@ -120,6 +120,11 @@ eval-nlp: install
 	  --ru-adapter gsd-taiga=models/ru_adapter/adapter.npz
 
 # The claim-extraction scores of the README (dev gold and the reference statement).
+# Actor and target alone, leave-one-source-out on the claims corpus with oracle detection (learned
+# chooser beside the rules' fields; parses from build/claims_cache, ~1 min): issue #13.
+eval-roles: install
+	$(BIN)/python -m pipeline.training.claims_roles --errors 4 --json build/claims_roles/result.json
+
 eval-claims: install
 	$(BIN)/polclaims evaluate claims $(SHARED)/gold/dev.gold.jsonl --out build/claims_scores_dev.json
 	$(BIN)/polclaims evaluate claims $(SHARED)/gold/seed.gold.jsonl --out build/claims_scores_seed.json

@@ -267,3 +267,118 @@ def test_train_claims_lang_option_refuses_an_unknown_language_and_an_empty_selec
     res = CliRunner().invoke(app, ["train", "claims", str(gold), "--lang", "ru", "--out", str(tmp_path / "m")])
     assert res.exit_code == 2 and "no ru text" in res.output
     assert not (tmp_path / "m").exists()
+
+
+def _role_fixture(options: dict | None = None):
+    recs = fixture_records()
+    for r in recs:
+        for c in r["claims"]:
+            c["actor"], c["target"] = ROLE_GOLD[r["item_id"]]
+    records, _ = training.analyse_items(recs, cache_dir=None, progress=False, role_options=options)
+    learned.label_records(records, training.gold_items_of(recs))
+    return recs, records
+
+
+def test_configured_role_chooser_learns_per_language_and_travels_with_the_model(tmp_path):
+    """The shipped settings ([model.roles]: a conditional logit per language, the "none" option
+    seeing the phrases around) learn the fixture's roles; the model keeps its option settings, so
+    `process` offers a loaded model the options it was trained on."""
+    from pipeline.claims.roles import RoleModel
+
+    s = training.config.load("claims/model")
+    s["model"]["roles"] = {**s["model"].get("roles", {}), "form": "choice", "by_language": True,
+                           "none_context": ["actor"], "parent": True}
+    s["model"]["role_C"] = 10.0
+    recs, records = _role_fixture(s["model"]["roles"])
+    gold_recs = [r for r in records if r.label != "none"]
+    none_f = gold_recs[0].roles["actor"][0]["f"]
+    assert any(k.startswith("none&has=") for k in none_f)                # "none" sees what is there
+    assert not any(k.startswith("none&has=") for k in gold_recs[0].roles["target"][0]["f"])
+    model = training.model_from_settings(s)
+    model.C, model.none_threshold = 10.0, 0.5
+    model.fit([r.features for r in records], [r.label for r in records], [r.gold_tense for r in records],
+              **training._role_args(records))
+    rm = model.role_model_
+    assert isinstance(rm, RoleModel) and set(rm.models_) == {"actor/kk", "actor/ru", "target/kk", "target/ru"}
+    got = {c.statement_id: (c.actor, c.target) for c in learned.apply_model(model, gold_recs)}
+    assert sum(got[k] == v for k, v in ROLE_GOLD.items()) >= 7, got
+    loaded = ClaimModel.load(model.save(tmp_path / "model.joblib"))
+    assert learned.option_settings(loaded) == s["model"]["roles"]
+    assert {c.statement_id: (c.actor, c.target) for c in learned.apply_model(loaded, gold_recs)} == got
+
+
+def test_roles_use_rules_per_language_and_auto_decides_on_inner_folds():
+    """`use`: where the rules' field stays (per role and language); "auto" decides on out-of-fold
+    choices of source-grouped folds inside the training data and records the counts."""
+    recs, records = _role_fixture()
+    gold_recs = [r for r in records if r.label != "none"]
+    rules = {r.statement_id: (r.claim.actor, r.claim.actor_kind, r.claim.target) for r in gold_recs}
+    model = ClaimModel(C=10.0, none_threshold=0.5, role_C=10.0,
+                       roles={"use": {"actor": {"kk": "rules", "ru": "learned"}, "target": "learned"}})
+    model.fit([r.features for r in records], [r.label for r in records], **training._role_args(records))
+    assert model.role_model_.uses("actor", "kk") == "rules" and model.role_model_.uses("actor", "ru") == "learned"
+    claims = {c.statement_id: c for c in learned.apply_model(model, gold_recs)}
+    for k in ("b:1", "b:2", "b:4", "b:6"):                               # Kazakh actors: the rules' own
+        assert (claims[k].actor, claims[k].actor_kind) == rules[k][:2], k
+    assert claims["a:3"].actor is None                                   # Russian: learned
+    auto = ClaimModel(C=10.0, none_threshold=0.5, role_C=10.0, roles={"use": {"actor": "auto", "target": "auto"}})
+    auto.fit([r.features for r in records], [r.label for r in records],
+             groups=[r.statement_id + "-src" for r in records], **training._role_args(records))
+    rm = auto.role_model_
+    assert set(rm.decided_) == {"actor/kk", "actor/ru", "target/kk", "target/ru"}
+    for key, counts in rm.decided_.items():
+        assert rm.use_[key] == ("learned" if counts.get("learned", 0) > counts.get("rules", 0) else "rules")
+    with pytest.raises(ValueError, match="learned, rules or auto"):
+        ClaimModel(roles={"use": {"actor": "maybe"}}).fit(
+            [r.features for r in records], [r.label for r in records], **training._role_args(records))
+
+
+def test_a_role_model_from_before_the_settings_still_applies():
+    """A shipped model pickled before [model.roles] existed (no option settings, a RoleModel
+    without use/form/by_language) still chooses actor and target."""
+    recs, records = _role_fixture({})
+    gold_recs = [r for r in records if r.label != "none"]
+    model = ClaimModel(C=10.0, none_threshold=0.5, role_C=10.0).fit(
+        [r.features for r in records], [r.label for r in records], **training._role_args(records))
+    del model.roles
+    for attr in ("use", "gold", "inner_folds", "form", "decode", "by_language", "use_"):
+        delattr(model.role_model_, attr)
+    assert learned.option_settings(model) == {}
+    got = {c.statement_id: (c.actor, c.target) for c in learned.apply_model(model, gold_recs)}
+    assert sum(got[k] == v for k, v in ROLE_GOLD.items()) >= 7, got
+
+
+def test_roles_harness_scores_oracle_matches_like_the_evaluator():
+    """`python -m pipeline.training.claims_roles`: every gold claim with a candidate is scored, per
+    language, learned beside the rules, with the evaluator's field comparison."""
+    from pipeline.evaluation.claims import compare_fields
+    from pipeline.training import claims_roles
+
+    recs = fixture_records()
+    for r in recs:
+        for c in r["claims"]:
+            c["actor"], c["target"] = ROLE_GOLD[r["item_id"]]
+    s = training.config.load("claims/model")
+    s["cv"]["min_source_texts"] = 1
+    res = claims_roles.run(recs, s, parse=True, cache_dir=None, error_examples=2)
+    assert res["matched"] == res["gold"] == 8 and res["folds"] == ["a", "b"]
+    assert res["learned"]["kk"]["n"] == 4 and res["learned"]["ru"]["n"] == 4
+    data = claims_roles.prepare(recs, 1, parse=True, cache_dir=None)
+    want = sum(compare_fields(row["gold"], row["record"].claim)["actor"] for row in data["rows"]) / 8
+    assert res["rules"]["all"]["actor"] == pytest.approx(want, abs=1e-4)
+    assert set(res["errors"]) == {"actor/kk", "actor/ru", "target/kk", "target/ru"}
+    assert "Roles, leave-one-source-out" in claims_roles.table(res)
+    with pytest.raises(RuntimeError, match="not in the parse cache"):
+        training.analyse_items(recs, cache_dir=Path("/nonexistent-cache"), gold_sentences_only=True, parse=False)
+
+
+def test_a_per_language_chooser_keeps_the_rules_for_a_language_it_never_saw():
+    recs, records = _role_fixture({})
+    ru = [r for r in records if r.lang == "ru"]
+    kk_gold = [r for r in records if r.lang == "kk" and r.label != "none"]
+    model = ClaimModel(C=10.0, none_threshold=0.5, role_C=10.0, roles={"form": "choice", "by_language": True}).fit(
+        [r.features for r in ru], [r.label for r in ru], **training._role_args(ru))
+    assert model.role_model_.uses("actor", "kk") == "rules"
+    got = {c.statement_id: (c.actor, c.target) for c in learned.apply_model(model, kk_gold)}
+    rules = {r.statement_id: (r.claim.actor, r.claim.target) for r in kk_gold}
+    assert got and all(got[k] == rules[k] for k in got)                  # the claims it keeps: rules' fields

@@ -154,7 +154,7 @@ def _decide_language_group(model, lang: str, group: list, pending: list, probas:
     import numpy as np
 
     from pipeline.claims.extract import extractor_for
-    from pipeline.claims.learned import LABELS, add_role_options, keeps, sentence_candidates
+    from pipeline.claims.learned import LABELS, add_role_options, keeps, option_settings, sentence_candidates
 
     ex = extractor_for(lang)
     staged = []
@@ -177,12 +177,13 @@ def _decide_language_group(model, lang: str, group: list, pending: list, probas:
                                                  res.statement.origin, "extract")
         return
     want = keeps(model, proba) if getattr(model, "role_model_", None) is not None else [False] * len(flat)
+    opts = option_settings(model)  # the options the model's role chooser was trained on
     k = 0
     for res, sent, doc, recs, cands in staged:
         n = len(recs)
         if res.failure is None:
             try:
-                add_role_options(ex, doc, sent, recs, cands, want[k:k + n])
+                add_role_options(ex, doc, sent, recs, cands, want[k:k + n], opts)
             except Exception as exc:  # noqa: BLE001
                 _extraction_failed(res, sent, exc)
         pending.append((res, sent, recs))

@@ -272,31 +272,35 @@ class CandidateRecord:
 
 def analyse_sentence(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str,
                      roles: "bool | Callable[[int, int], bool] | ClaimModel" = False,
-                     context: bool | None = None) -> list[CandidateRecord]:
+                     context: bool | None = None, features: bool = True,
+                     options: dict | None = None) -> list[CandidateRecord]:
     """The candidate records of a sentence; with `roles` (True, a test of the predicate's start
     and end offsets, or a claim model: the candidates it keeps), a record gets its actor/target
     options (``roles.role_options``). Options cost time: `process` asks only for those of the
     candidates its model keeps. `context`: give each record its ``CandidateInput`` for the context
-    net (None: when `roles` is a model that uses one).
+    net (None: when `roles` is a model that uses one). `features=False`: records without the claim
+    classifier's features (for role-only experiments). `options`: how the actor/target options are
+    made (default: ``option_settings(roles)``).
 
     One sentence at a time; `process` does the same in two steps over all sentences of a chunk's
     language (``sentence_candidates``, one model call, ``add_role_options``: ``decide_parsed``)."""
     if context is None:
         context = isinstance(roles, ClaimModel) and roles.uses_context
-    recs, cands = sentence_candidates(ex, doc, sent, statement_text, context=bool(context))
+    recs, cands = sentence_candidates(ex, doc, sent, statement_text, context=bool(context), features=features)
     if isinstance(roles, ClaimModel):
         want = keeps(roles, roles.proba_records(recs)) if recs else []
     else:
         want = [roles(r.start, r.end) if callable(roles) else bool(roles) for r in recs]
-    add_role_options(ex, doc, sent, recs, cands, want)
+    add_role_options(ex, doc, sent, recs, cands, want, option_settings(roles) if options is None else options)
     return recs
 
 
 def sentence_candidates(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_text: str,
-                        context: bool = False) -> tuple[list[CandidateRecord], list[Candidate]]:
+                        context: bool = False, features: bool = True) -> tuple[list[CandidateRecord], list[Candidate]]:
     """The candidate records of a sentence (no actor/target options yet) and, beside each, its
     ``Candidate`` (spaCy tokens: valid while `doc` is), which ``add_role_options`` needs.
-    `context`: give each record its ``CandidateInput`` for the context net."""
+    `context`: give each record its ``CandidateInput`` for the context net; `features=False`: no
+    claim-classifier features (role-only experiments)."""
     from pipeline.claims.context import CandidateInput, sentence_tokens
 
     recs, cands = [], []
@@ -313,7 +317,7 @@ def sentence_candidates(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_
             recs.append(CandidateRecord(
                 sent.statement_id, sent.lang, sent.index, claim.predicate_start, claim.predicate_end,
                 cand.rule, cand.type if cand.rule != "none" else None,
-                group_features(ex, cand, doc, claim, sent_f), claim,
+                group_features(ex, cand, doc, claim, sent_f) if features else {}, claim,
                 words=tuple(sorted(w.i for w in cand.words)), main=cand.main.i))
             if tokens is not None:
                 recs[-1].context = CandidateInput(tokens, recs[-1].words, cand.main.i, cand.rule, float(cand.confidence))
@@ -322,22 +326,33 @@ def sentence_candidates(ex: ClaimExtractor, doc: Doc, sent: Sentence, statement_
 
 
 def add_role_options(ex: ClaimExtractor, doc: Doc, sent: Sentence, recs: Sequence[CandidateRecord],
-                     cands: Sequence[Candidate], want: Sequence[bool]) -> None:
-    """Give the records marked in `want` their actor/target options (``roles.role_options``);
-    `doc` must still be valid (its candidates hold its tokens)."""
+                     cands: Sequence[Candidate], want: Sequence[bool], options: dict | None = None) -> None:
+    """Give the records marked in `want` their actor/target options (``roles.role_options``, made
+    as `options` says: ``option_settings``); `doc` must still be valid (its candidates hold its tokens)."""
     from pipeline.claims.roles import role_options
 
     if not any(want):
         return
+    opt = option_settings() if options is None else options
     with token_memo(doc):
         for r, cand, w in zip(recs, cands, want):
             if w:
-                r.roles = role_options(ex, cand, doc, r.claim, sent.start)
+                r.roles = role_options(ex, cand, doc, r.claim, sent.start, variants=opt.get("variants"),
+                                       none_context=opt.get("none_context", False),
+                                       parent=bool(opt.get("parent", False)))
 
 
 def keeps(model: "ClaimModel", proba) -> list[bool]:
     """Which candidates the model keeps as claims, from its probabilities (``ClaimModel.proba_records``)."""
     return [lab != "none" for lab in model.labels_from_proba(proba)]
+
+
+def option_settings(model: Any = None) -> dict:
+    """How actor/target options are made: a trained model's own settings (so `process` offers the
+    options it was trained on; a model from before these settings: none), else the configured ones."""
+    if isinstance(model, ClaimModel):
+        return getattr(model, "roles", None) or {}
+    return settings().get("model", {}).get("roles", {})
 
 
 def label_records(records: Sequence[CandidateRecord], gold_items: Sequence) -> None:
@@ -381,13 +396,16 @@ class ClaimModel:
     def __init__(self, C: float = 1.0, class_weight: str | None = None, max_iter: int = 3000,
                  tense_C: float = 1.0, use_tense_model: bool = True, none_threshold: "float | str" = "auto",
                  min_count: int = 2, role_C: float = 0.5, learn_roles: bool = True, vectors: dict | None = None,
-                 context: dict | None = None):
+                 context: dict | None = None, roles: dict | None = None):
         self.C, self.class_weight, self.max_iter, self.min_count = C, class_weight, max_iter, min_count
         self.vectors = vectors  # LemmaVectors settings (configs/claims/model.toml [model.vectors]); None: off
         # the sentence-context net (pipeline/claims/context.py) averaged with the linear model's
         # probabilities: its settings (configs/claims/model.toml [model.context]); None: off
         self.context = context
         self.role_C, self.learn_roles = role_C, learn_roles
+        # the role chooser's settings (configs/claims/model.toml [model.roles]): its options' span
+        # variants, which options count as gold, rules or learned per role and language
+        self.roles = dict(roles or {})
         self.tense_C, self.use_tense_model, self.none_threshold = tense_C, use_tense_model, none_threshold
         self.format = FORMAT
         self.info: dict[str, Any] = {}
@@ -412,7 +430,8 @@ class ClaimModel:
 
     def fit(self, X: Sequence[dict], y: Sequence[str], tense: Sequence[str | None] | None = None,
             groups: Sequence[str] | None = None, roles: Sequence[dict | None] | None = None,
-            role_gold: Sequence[dict] | None = None, context: "Sequence[Any] | None" = None) -> "ClaimModel":
+            role_gold: Sequence[dict] | None = None, context: "Sequence[Any] | None" = None,
+            langs: Sequence[str] | None = None) -> "ClaimModel":
         """`groups` (the source of each candidate): when given and `none_threshold` is "auto", the
         threshold is chosen on out-of-fold probabilities of folds grouped by source, inside the
         training data (so a cross-validation that calls fit stays nested and honest).
@@ -427,13 +446,8 @@ class ClaimModel:
         if use_context and any(c is None for c in context):
             raise ValueError("the claim model's context net needs every candidate's CandidateRecord.context "
                              "(analyse the texts with context=True)")
-        if roles is not None and getattr(self, "learn_roles", True):
-            from pipeline.claims.roles import RoleModel
-
-            rows = [(o, g) for o, g, lab in zip(roles, role_gold, y) if o is not None and lab != "none"]
-            if rows:
-                self.role_model_ = RoleModel(C=self.role_C, min_count=self.min_count).fit(
-                    [o for o, _ in rows], [g for _, g in rows])
+        if roles is not None:
+            self.fit_roles(roles, y, role_gold, langs=langs, groups=groups)
         if use_context:
             self._fit_context(list(X), list(y), list(context), None if groups is None else list(groups))
         elif groups is not None and self.none_threshold == "auto":
@@ -448,6 +462,27 @@ class ClaimModel:
             rows = [(x, t) for x, lab, t in zip(X, y, tense) if lab != "none" and t]
             if len({t for _, t in rows}) > 1:
                 self.tense_model_ = self._pipe(self.tense_C).fit([x for x, _ in rows], [t for _, t in rows])
+        return self
+
+    def fit_roles(self, roles: Sequence[dict | None], y: Sequence[str], role_gold: Sequence[dict],
+                  langs: Sequence[str] | None = None, groups: Sequence[str] | None = None) -> "ClaimModel":
+        """The role chooser (``roles.RoleModel``) from the candidates that are gold claims (label not
+        "none", options computed) and their gold actor/target. `langs`/`groups`: each candidate's
+        language and source (for the per-language choice between rules and learned)."""
+        self.role_model_ = None
+        if not getattr(self, "learn_roles", True):
+            return self
+        from pipeline.claims.roles import RoleModel
+
+        keep = [k for k, (o, lab) in enumerate(zip(roles, y)) if o is not None and lab != "none"]
+        if keep:
+            s = getattr(self, "roles", {}) or {}
+            self.role_model_ = RoleModel(C=self.role_C, min_count=self.min_count, use=s.get("use"), gold=s.get("gold"),
+                                         inner_folds=int(s.get("inner_folds", 3)), form=s.get("form", "option"),
+                                         decode=s.get("decode"), by_language=bool(s.get("by_language", False))).fit(
+                [roles[k] for k in keep], [role_gold[k] for k in keep],
+                langs=None if langs is None else [langs[k] for k in keep],
+                groups=None if groups is None else [groups[k] for k in keep])
         return self
 
     def _tune_threshold(self, X: list, y: list, groups: list, folds: int = 4) -> float:
@@ -646,7 +681,7 @@ def apply_model(model: ClaimModel, records: Sequence[CandidateRecord], proba=Non
     if role_model is not None and with_roles:
         from pipeline.claims.roles import apply_roles
 
-        apply_roles(role_model, [c for c, _ in with_roles], [o for _, o in with_roles])
+        apply_roles(role_model, [c for c, _ in with_roles], [o for _, o in with_roles], [c.lang for c, _ in with_roles])
     for c in out:
         c.claim_id = claim_id(c)
     return out

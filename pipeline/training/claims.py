@@ -76,12 +76,18 @@ def _model_files(cfg: Any) -> set[Path]:
 
 def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, progress: bool = True,
                   on_sentence: "Callable[[dict, Any, Any, list[CandidateRecord]], None] | None" = None,
-                  context: bool | None = None) -> tuple[list[CandidateRecord], dict[str, list[Claim]]]:
+                  context: bool | None = None, gold_sentences_only: bool = False,
+                  parse: bool = True, role_options: dict | None = None) -> tuple[list[CandidateRecord], dict[str, list[Claim]]]:
     """Candidates of every item text and the rule extractor's claims (for the comparison). The
     parses are cached per sentence (spaCy Doc bytes, keyed by the NLP settings), so changing the
     features or the rules re-runs only the fast part. `on_sentence(item, sentence, doc, records)`:
     called for each parsed sentence with its candidate records (e.g. to keep its tokens).
-    `context`: records carry their context-net inputs (default: when the settings use the net)."""
+    `context`: records carry their context-net inputs (default: when the settings use the net).
+    `gold_sentences_only`: only the sentences that hold a gold predicate, without the candidates'
+    claim features and without the rules' claims (what the role chooser's harness needs,
+    ``pipeline.training.claims_roles``). `parse=False`: a sentence missing from the cache is an
+    error (naming the cache file) instead of being parsed. `role_options`: how actor/target options
+    are made (default: configs/claims/model.toml [model.roles])."""
     if context is None:
         context = bool(config.load("claims/model").get("model", {}).get("context", {}).get("use", False))
     from spacy.tokens import Doc
@@ -91,11 +97,17 @@ def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, pro
     from pipeline.claims.extract import extractor_for
     from pipeline.claims.learned import analyse_sentence
 
+    # actor/target options only where a gold claim is (they train and score the role chooser;
+    # options for every candidate of the corpus would not fit in memory)
+    spans = defaultdict(list)
+    for g in gold_items_of(items):
+        spans[g.item_id].extend((c.start, c.end) for c in g.claims if c.start is not None)
     sents = []
     for it in items:
         for p in segment(it["item_id"], it["text"]):
             for s in p.sentences:
-                if not s.boilerplate and s.lang in ("kk", "ru"):
+                if not s.boilerplate and s.lang in ("kk", "ru") and (not gold_sentences_only or any(
+                        min(s.end, e) > max(s.start, st) for st, e in spans.get(it["item_id"], []))):
                     sents.append((it, s))
     cache: dict[str, bytes] = {}
     for lang in sorted({s.lang for _, s in sents}):  # one cache file per language and its settings
@@ -105,6 +117,10 @@ def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, pro
             with open(cache_file, "rb") as fh:
                 part = pickle.load(fh)
         todo = [((it, s), s.lang, s.text) for it, s in sents if s.lang == lang and _doc_key(s.lang, s.text) not in part]
+        if todo and not parse:
+            raise RuntimeError(f"{len(todo)} {lang} sentences are not in the parse cache "
+                               f"{cache_file or '(none)'} (first: {todo[0][0][0]['item_id']}); "
+                               "`polclaims train claims` parses and caches them")
         if todo:
             stream = pipe_by_language(todo)
             if progress:
@@ -120,21 +136,18 @@ def analyse_items(items: Sequence[dict], cache_dir: Path | None = CACHE_DIR, pro
         cache.update(part)
     records: list[CandidateRecord] = []
     rules: dict[str, list[Claim]] = {it["item_id"]: [] for it in items}
-    # actor/target options only where a gold claim is (they train and score the role chooser;
-    # options for every candidate of the corpus would not fit in memory)
-    spans = defaultdict(list)
-    for g in gold_items_of(items):
-        spans[g.item_id].extend((c.start, c.end) for c in g.claims if c.start is not None)
     for it, s in sents:
         doc = Doc(get_pipeline(s.lang).vocab).from_bytes(cache[_doc_key(s.lang, s.text)])
         ex = extractor_for(s.lang)
         near_gold = spans.get(it["item_id"], [])
         recs = analyse_sentence(ex, doc, s, it["text"], roles=lambda a, b, near=near_gold: any(
-            min(b, e) > max(a, st) for st, e in near), context=context)
+            min(b, e) > max(a, st) for st, e in near), context=context, features=not gold_sentences_only,
+            options=role_options)
         if on_sentence is not None:
             on_sentence(it, s, doc, recs)
         records.extend(recs)
-        rules[it["item_id"]].extend(ex.extract(doc, s, it["text"]))
+        if not gold_sentences_only:
+            rules[it["item_id"]].extend(ex.extract(doc, s, it["text"]))
     return records, rules
 
 
@@ -158,7 +171,8 @@ def fold_groups(items: Sequence[dict], min_source_texts: int) -> dict[str, str]:
 
 def _role_args(records: Sequence[CandidateRecord]) -> dict[str, list]:
     return {"roles": [r.roles for r in records],
-            "role_gold": [{"actor": r.gold_actor, "target": r.gold_target} for r in records]}
+            "role_gold": [{"actor": r.gold_actor, "target": r.gold_target} for r in records],
+            "langs": [r.lang for r in records]}
 
 
 def model_from_settings(s: dict | None = None) -> ClaimModel:
@@ -169,7 +183,8 @@ def model_from_settings(s: dict | None = None) -> ClaimModel:
                       none_threshold=s.get("none_threshold", "auto"), min_count=int(s.get("min_count", 2)),
                       role_C=float(s.get("role_C", 0.5)), learn_roles=bool(s.get("learn_roles", True)),
                       vectors=s["vectors"] if s.get("vectors", {}).get("use", False) else None,
-                      context=s["context"] if s.get("context", {}).get("use", False) else None)
+                      context=s["context"] if s.get("context", {}).get("use", False) else None,
+                      roles=s.get("roles"))
 
 
 def _align_pairs(items: Sequence[dict], predicted: dict[str, list[Claim]]) -> None:
