@@ -113,8 +113,8 @@ eval-topics: install
 	$(BIN)/polclaims evaluate topics $(SHARED)/gold/dev.gold.jsonl
 	$(BIN)/polclaims evaluate topics $(SHARED)/gold/seed.gold.jsonl
 
-# The accuracy numbers of the README and the model cards (Russian: with the default adapter, and
-# with the SynTagRus/GramEval adapter as "<file>@syntagrus").
+# The accuracy numbers of the README and the model cards (Russian: with the default SynTagRus/GramEval
+# adapter, and with the GSD/Taiga adapter as "<file>@gsd-taiga").
 eval-nlp: install
 	$(BIN)/python -m pipeline.evaluation.report_nlp --data $(SHARED) --out models/nlp_scores.json --readme README.md \
 	  --ru-adapter gsd-taiga=models/ru_adapter/adapter.npz

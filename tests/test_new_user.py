@@ -7,12 +7,16 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
+
+if TYPE_CHECKING:
+    import click
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
