@@ -422,6 +422,8 @@ def main(argv: list[str] | None = None) -> dict:
                     help="aligned kk/ru line pairs for the Kazakh vs Russian tokens/s row")
     ap.add_argument("--parallel-rounds", type=int, default=3,
                     help="kk/ru alternations for that row (medians are reported)")
+    ap.add_argument("--process-rounds", type=int, default=5,
+                    help="process/NLP pairs for the extraction-overhead row (median of the pairs' ratios)")
     ap.add_argument("--only", default=None,
                     help="comma-separated sections to run (cold_start,annotate,parallel,process,workers,topics,memory,serve,threads); "
                          "the others keep their values from --out")
@@ -441,9 +443,7 @@ def main(argv: list[str] | None = None) -> dict:
     results["parallel"] = bench_parallel(args.data, PROJECT_ROOT / "build" / "bench", args.parallel_lines,
                                         args.parallel_rounds)
     stmts = bench_statements(args.data, PROJECT_ROOT / "build" / "bench", args.statements)
-    results["process_vs_nlp"] = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in ("nlp", "process")}
-    pv = results["process_vs_nlp"]
-    results["process_vs_nlp"]["extraction_overhead"] = round(pv["process"]["seconds"] / pv["nlp"]["seconds"] - 1, 3)
+    results["process_vs_nlp"] = pv = bench_process(stmts, args.process_rounds)
     results["workers"] = bench_workers(bench_statements(args.data, PROJECT_ROOT / "build" / "bench",
                                                         args.worker_statements))
     results["topics"] = _child(TOPICS.format(path=str(topic_sentences(stmts, PROJECT_ROOT / "build" / "bench"))))
@@ -467,9 +467,7 @@ def main(argv: list[str] | None = None) -> dict:
         ae = results["allocator_effect_kk"]
         print(f"kk annotate with glibc malloc: {ae['default']['tokens_per_s']} tokens/s; "
               f"with jemalloc: {ae['jemalloc']['tokens_per_s']} tokens/s")
-    print(f"process vs. NLP alone on {pv['nlp']['statements']} statements: "
-          f"{pv['nlp']['seconds']} s NLP, {pv['process']['seconds']} s process "
-          f"(extraction, alignment: {100 * pv['extraction_overhead']:+.1f}%)")
+    _print_process(pv)
     wk = results["workers"]
     print(f"process, {wk['statements']} statements: 1 worker {wk['workers_1']['seconds']} s, "
           f"2 workers {wk['workers_2']['seconds']} s (x{wk['speedup_2_workers']}, same output: {wk['same_output']}); "
@@ -537,6 +535,33 @@ def _print_threads(t: dict) -> None:
           f"({t['track_cpu_s']} s CPU), {t['threads']} threads, peak {t['peak_rss_mb']} MB; store generated in {t['generate_s']} s")
 
 
+def bench_process(stmts: Path, rounds: int) -> dict:
+    """`process` against the NLP alone on the same statements, each run in a fresh interpreter,
+    `rounds` pairs with the order alternating (the VM's speed drifts between minutes). The
+    overhead is the median of the pairs' ratios; "nlp" and "process" are the median runs."""
+    from statistics import median
+
+    runs = []
+    for i in range(max(1, rounds)):
+        order = ("nlp", "process") if i % 2 == 0 else ("process", "nlp")
+        pair = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in order}
+        runs.append(pair)
+    ratios = [r["process"]["seconds"] / r["nlp"]["seconds"] - 1 for r in runs]
+
+    def median_run(mode: str) -> dict:
+        ordered = sorted((r[mode] for r in runs), key=lambda x: x["seconds"])
+        return ordered[(len(ordered) - 1) // 2]
+
+    return {"nlp": median_run("nlp"), "process": median_run("process"), "rounds": len(runs),
+            "overheads": [round(x, 3) for x in ratios], "extraction_overhead": round(median(ratios), 3)}
+
+
+def _print_process(pv: dict) -> None:
+    print(f"process vs. NLP alone on {pv['nlp']['statements']} statements (median of {pv.get('rounds', 1)} pairs): "
+          f"{pv['nlp']['seconds']} s NLP, {pv['process']['seconds']} s process "
+          f"(extraction, alignment, topics: {100 * pv['extraction_overhead']:+.1f}%; pairs {pv.get('overheads')})")
+
+
 def _print_topics(t: dict) -> None:
     print(f"topic model {t['model']}: {t['ms_per_sentence_batched']} ms/sentence batched, "
           f"{t['ms_per_sentence_one_by_one']} ms one by one ({t['sentences']} sentences), load {t['load_s']} s")
@@ -558,9 +583,8 @@ def _run_only(args, only: set[str]) -> dict:
         results["parallel"] = bench_parallel(args.data, work, args.parallel_lines, args.parallel_rounds)
         _print_parallel(results["parallel"])
     if "process" in only:
-        results["process_vs_nlp"] = {m: _child(PROCESS.format(path=str(stmts), mode=m)) for m in ("nlp", "process")}
-        pv = results["process_vs_nlp"]
-        pv["extraction_overhead"] = round(pv["process"]["seconds"] / pv["nlp"]["seconds"] - 1, 3)
+        results["process_vs_nlp"] = pv = bench_process(stmts, args.process_rounds)
+        _print_process(pv)
     if "workers" in only:
         results["workers"] = bench_workers(bench_statements(args.data, work, args.worker_statements))
     if "memory" in only:
