@@ -119,6 +119,46 @@ def test_merge_links_pairs_and_waits_for_a_third(tmp_path):
     assert t["claims"] == [] and t["adjudicated"] and t["annotators"] == ["c1_00", "c1_00b", "adj_00"]
 
 
+def test_a_new_round_is_added_without_touching_earlier_labels(tmp_path):
+    """`merge --add`: a later round's labels join the corpus; re-merging the round (after its third
+    opinions) replaces only its own rows; an item an earlier round labelled is refused by name."""
+    corpus_dir, round_dir = tmp_path / "corpus", tmp_path / "r3"
+    corpus_dir.mkdir(), round_dir.mkdir()
+    old = {"item_id": "old:1", "unit_id": "old:1", "pair_id": None, "source": "old", "lang": "ru", "sha1": "x",
+           "stratum": "random", "topic": None, "claims": [], "annotators": ["c1_00", "c1_00b"], "adjudicated": False}
+    corpus.write_jsonl(corpus_dir / "labels.jsonl", [old])
+    corpus.write_jsonl(corpus_dir / "annotations.jsonl",
+                       [{"item_id": "old:1", "annotator": a, "lang": "ru", "claims": []} for a in ("c1_00", "c1_00b")])
+    (round_dir / "selection_r3.jsonl").write_text(json.dumps(
+        {"unit_id": "new:1", "source": "new", "stratum": "first-plural", "items": {"new:1": "y"}}) + "\n", encoding="utf-8")
+    text = "Мы наделяем сельские акиматы полномочиями."
+
+    def annotate(name, claims):
+        row = {"item_id": "new:1", "pair_id": None, "lang": "ru", "text": text, "topic": None, "claims": claims}
+        (round_dir / f"{name}.labels.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    annotate("c3_00", [claim("наделяем", typ="commitment", tense="present")])
+    annotate("c3_00b", [])
+
+    def add():
+        corpus.main(["merge", str(round_dir), "--out", str(corpus_dir), "--add"])
+        return (corpus.read_jsonl(corpus_dir / "labels.jsonl"), corpus.read_jsonl(corpus_dir / "annotations.jsonl"))
+
+    labels, anns = add()             # the two disagree: the new text waits for a third annotator
+    assert labels == [old] and {a["annotator"] for a in anns if a["item_id"] == "new:1"} == {"c3_00", "c3_00b"}
+    annotate("adj3_00", [claim("наделяем", typ="commitment", tense="present")])
+    labels, anns = add()
+    assert [r["item_id"] for r in labels] == ["new:1", "old:1"] and labels[1] == old
+    assert [c["predicate"] for c in labels[0]["claims"]] == ["наделяем"]
+    assert labels[0]["annotators"] == ["c3_00", "c3_00b", "adj3_00"] and len(anns) == 5
+    assert add() == (labels, anns)    # adding the same round again changes nothing
+    (round_dir / "selection_r3.jsonl").write_text(json.dumps(
+        {"unit_id": "old:1", "source": "old", "stratum": "x", "items": {"old:1": "x"}}) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="old:1"):
+        add()
+    assert corpus.read_jsonl(corpus_dir / "labels.jsonl") == labels
+
+
 def test_label_loader_names_bad_rows(tmp_path):
     f = tmp_path / "labels.jsonl"
     f.write_text('{"item_id": "a", "source": "s", "lang": "kk", "sha1": "x", "claims": []}\n'

@@ -2,7 +2,8 @@
 annotators disagree (different claims, types or topic) after ``python -m pipeline.corpora.claims
 merge build/claims_label`` goes, texts only, to a third annotator who has seen neither annotation
 (batches ``adj1_<k>``, about 250 texts each, the annotator prompt of the other rounds). A second
-merge then keeps what two of the three hold (pipeline.corpora.claims.majority_claims)."""
+merge then keeps what two of the three hold (pipeline.corpora.claims.majority_claims).
+Later rounds: ``python data/claims/make_adjudication.py adj3 build/claims_label_r3`` (prefix, folder)."""
 from __future__ import annotations
 
 import json
@@ -14,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from pipeline.corpora import claims as corpus  # noqa: E402
 
-OUT = Path("build/claims_label")
 PREFIX = sys.argv[1] if len(sys.argv) > 1 else "adj1"
+OUT = Path(sys.argv[2] if len(sys.argv) > 2 else "build/claims_label")
 
 
 def main() -> None:

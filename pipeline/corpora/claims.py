@@ -499,6 +499,28 @@ def merge(batch_dir: Path, selection_files: Sequence[Path]) -> dict[str, Any]:
     return {"labels": labels, "annotations": annotations, "pending": sorted(pending)}
 
 
+class MergeError(ValueError):
+    """A round that cannot be added to the corpus (the message names the items and why)."""
+
+
+def add_round(res: dict[str, Any], labels: Sequence[dict], annotations: Sequence[dict],
+              round_items: set[str]) -> tuple[list[dict], list[dict]]:
+    """The corpus's rows with one more round: `res` is ``merge`` of the round's batch folder,
+    `round_items` the item ids its selection holds. Rows the corpus already has for those items
+    (an earlier merge of the same round, before its third opinions) are replaced; an item an
+    earlier round labelled is refused, so no text is counted twice and no earlier label changes."""
+    own = {rec["annotator"] for rec in res["annotations"]}
+    clash = sorted(r["item_id"] for r in labels
+                   if r["item_id"] in round_items and not set(r.get("annotators", [])) <= own)
+    if clash:
+        raise MergeError(f"{len(clash)} item(s) of this round were labelled by another round: "
+                         f"{', '.join(clash[:5])}{' ...' if len(clash) > 5 else ''}")
+    kept_labels = [r for r in labels if r["item_id"] not in round_items]
+    kept_anns = [a for a in annotations if a["item_id"] not in round_items]
+    return (sorted(kept_labels + res["labels"], key=lambda r: r["item_id"]),
+            sorted(kept_anns + res["annotations"], key=lambda r: (r["item_id"], r["annotator"])))
+
+
 def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -675,6 +697,9 @@ def main(argv: list[str] | None = None) -> None:
     m = sub.add_parser("merge", help="annotator outputs -> data/claims labels, annotations, pending units")
     m.add_argument("batch_dir", type=Path)
     m.add_argument("--out", type=Path, default=Path("data/claims"))
+    m.add_argument("--add", action="store_true",
+                   help="add this folder's round to the labels already in --out (earlier rounds' rows kept; "
+                        "this round's rows replaced, e.g. after its third opinions) instead of rewriting them")
     b = sub.add_parser("build", help="labels joined with their texts -> a gold-format JSONL file")
     b.add_argument("out", type=Path)
     st = sub.add_parser("stats", help="counts and annotator agreement per language and source")
@@ -689,9 +714,21 @@ def main(argv: list[str] | None = None) -> None:
 
 
     if args.cmd == "merge":
-        res = merge(args.batch_dir, sorted(Path(args.batch_dir).glob("selection_*.jsonl")))
-        write_jsonl(args.out / "labels.jsonl", sorted(res["labels"], key=lambda r: r["item_id"]))
-        write_jsonl(args.out / "annotations.jsonl", sorted(res["annotations"], key=lambda r: (r["item_id"], r["annotator"])))
+        selections = sorted(Path(args.batch_dir).glob("selection_*.jsonl"))
+        res = merge(args.batch_dir, selections)
+        if args.add:
+            round_items = {i for f in selections for line in f.read_text(encoding="utf-8").splitlines()
+                           if line.strip() for i in json.loads(line)["items"]}
+            try:
+                labels, annotations = add_round(res, read_jsonl(args.out / "labels.jsonl"),
+                                                read_jsonl(args.out / "annotations.jsonl"), round_items)
+            except MergeError as e:
+                raise SystemExit(f"merge --add {args.batch_dir}: {e}") from None
+        else:
+            labels = sorted(res["labels"], key=lambda r: r["item_id"])
+            annotations = sorted(res["annotations"], key=lambda r: (r["item_id"], r["annotator"]))
+        write_jsonl(args.out / "labels.jsonl", labels)
+        write_jsonl(args.out / "annotations.jsonl", annotations)
         write_jsonl(args.batch_dir / "pending.jsonl", [{"unit_id": u} for u in res["pending"]])
         print(f"{len(res['labels'])} labelled texts, {len(res['pending'])} units waiting for a third annotator")
     elif args.cmd == "build":
