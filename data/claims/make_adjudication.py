@@ -3,7 +3,8 @@ annotators disagree (different claims, types or topic) after ``python -m pipelin
 merge build/claims_label`` goes, texts only, to a third annotator who has seen neither annotation
 (batches ``adj1_<k>``, about 250 texts each, the annotator prompt of the other rounds). A second
 merge then keeps what two of the three hold (pipeline.corpora.claims.majority_claims).
-Later rounds: ``python data/claims/make_adjudication.py adj3 build/claims_label_r3`` (prefix, folder)."""
+Later rounds: ``python data/claims/make_adjudication.py adj3 build/claims_label_r3 120`` (prefix,
+folder, texts per batch)."""
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ from pipeline.corpora import claims as corpus  # noqa: E402
 
 PREFIX = sys.argv[1] if len(sys.argv) > 1 else "adj1"
 OUT = Path(sys.argv[2] if len(sys.argv) > 2 else "build/claims_label")
+BATCH_TEXTS = int(sys.argv[3]) if len(sys.argv) > 3 else 250
 
 
 def main() -> None:
@@ -30,7 +32,7 @@ def main() -> None:
                     already.add(r.get("pair_id") or r.get("item_id"))
     todo = [u for u in corpus.read_units() if u.unit_id in pending and u.unit_id not in already]
     random.Random(3).shuffle(todo)
-    batches = corpus.cut_batches(todo, 250)
+    batches = corpus.cut_batches(todo, BATCH_TEXTS)
     for k, b in enumerate(batches):
         corpus.write_annotator_batch(OUT / f"{PREFIX}_{k:02d}.jsonl", b)
     print(len(todo), "units in", len(batches), "batches")
