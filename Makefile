@@ -87,9 +87,9 @@ train-topics: install
 	  --group-col pair_id --source-col source --lang-col lang --by-col corpus --by-col labels_from \
 	  --out models/topics --eval-gold $(SHARED)/gold/dev.gold.jsonl --note "$(TOPICS_NOTE)"
 
-# The Russian UD adapters: models/ru_adapter (the default, UD GSD/Taiga conventions, trained on
-# their dev files) and models/ru_adapter_syntagrus (SynTagRus/GramEval conventions, trained on the
-# GramEval training files; `[adapter] model` in configs/nlp_ru.toml). Scored on files never trained on.
+# The Russian UD adapters: models/ru_adapter_syntagrus (the default: SynTagRus/GramEval conventions,
+# trained on the GramEval training files) and models/ru_adapter (UD GSD/Taiga conventions, trained on
+# their dev files; an option: `[adapter] model` in configs/nlp_ru.toml). Scored on files never trained on.
 train-ru-adapter: install
 	$(BIN)/polclaims train ru-adapter --data $(SHARED) --out models/ru_adapter
 
