@@ -98,7 +98,8 @@ train-ru-adapter-syntagrus: install
 
 # The learned claim extractor (models/claims) from the claims corpus data/claims (texts from
 # ../shared/data): leave-one-source-out cross-validation against the rules, then the final fit
-# (about 10 minutes on 2 cores the first time, parses cached in build/claims_cache), then the
+# (about 32 minutes on 2 cores with the context net; parses cached in build/claims_cache;
+# `polclaims train claims --no-cv` fits without the cross-validation in about 4 minutes), then the
 # final checks on the dev gold and the reference statement, added to the card.
 train-claims: install
 	$(BIN)/polclaims train claims --out models/claims
