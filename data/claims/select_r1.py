@@ -55,7 +55,7 @@ def main() -> None:
     units: dict[str, list[corpus.Unit]] = {}
     for p in topic_corpus.candidate_pairs(min_chars=30, max_chars=600, gold=gold):
         if usable_text(p.kk) and usable_text(p.ru):
-            u = corpus.Unit(p.pair_id, p.pair_id.split(":")[0], {"kk": p.kk, "ru": p.ru})
+            u = corpus.Unit.of_pair(p)
             units.setdefault(u.source, []).append(u)
     for u in corpus.sentence_pool(gold, lambda u, text: usable_text(text)):
         units.setdefault(u.source, []).append(u)

@@ -58,7 +58,7 @@ def main() -> None:
         if p.pair_id in done or not all(len(t.split()) >= 5 for t in (p.kk, p.ru)):
             continue
         if STRONG.search(p.kk) or STRONG.search(p.ru):
-            u = corpus.Unit(p.pair_id, p.pair_id.split(":")[0], {"kk": p.kk, "ru": p.ru})
+            u = corpus.Unit.of_pair(p)
             pools.setdefault(u.source, []).append(u)
     keep = lambda u, text: u.unit_id not in done and usable_text(text) and bool(STRONG.search(text))  # noqa: E731
     for u in corpus.sentence_pool(gold, keep):

@@ -62,7 +62,7 @@ def main() -> None:
         if p.pair_id in done or not all(len(t.split()) >= 5 for t in (p.kk, p.ru)):
             continue
         if first_plural_verb(p.ru, morph):
-            chosen.append((corpus.Unit(p.pair_id, p.pair_id.split(":")[0], {"kk": p.kk, "ru": p.ru}), "first-plural"))
+            chosen.append((corpus.Unit.of_pair(p), "first-plural"))
 
     def keep(u: corpus.Unit, text: str) -> bool:
         return u.unit_id not in done and usable_text(text)

@@ -32,7 +32,7 @@ def main() -> None:
     pools: dict[str, list[corpus.Unit]] = {"pair": [], "ru": [], "kk": []}
     for p in topic_corpus.candidate_pairs(min_chars=30, max_chars=600, gold=gold):
         if p.pair_id not in done and usable_text(p.kk) and usable_text(p.ru):
-            pools["pair"].append(corpus.Unit(p.pair_id, p.pair_id.split(":")[0], {"kk": p.kk, "ru": p.ru}))
+            pools["pair"].append(corpus.Unit.of_pair(p))
     for u in corpus.sentence_pool(gold, lambda u, text: u.unit_id not in done and usable_text(text)):
         pools[next(iter(u.texts))].append(u)
     rng = random.Random(5)

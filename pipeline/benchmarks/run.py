@@ -557,9 +557,9 @@ def bench_process(stmts: Path, rounds: int) -> dict:
 
 
 def _print_process(pv: dict) -> None:
-    print(f"process vs. NLP alone on {pv['nlp']['statements']} statements (median of {pv.get('rounds', 1)} pairs): "
+    print(f"process vs. NLP alone on {pv['nlp']['statements']} statements (median of {pv['rounds']} pairs): "
           f"{pv['nlp']['seconds']} s NLP, {pv['process']['seconds']} s process "
-          f"(extraction, alignment, topics: {100 * pv['extraction_overhead']:+.1f}%; pairs {pv.get('overheads')})")
+          f"(extraction, alignment, topics: {100 * pv['extraction_overhead']:+.1f}%; pairs {pv['overheads']})")
 
 
 def _print_topics(t: dict) -> None:

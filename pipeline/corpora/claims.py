@@ -40,6 +40,11 @@ class Unit:
     def item_id(self, lang: str) -> str:
         return f"{self.unit_id}:{lang}" if self.is_pair else self.unit_id
 
+    @classmethod
+    def of_pair(cls, pair: Any) -> "Unit":
+        """The unit of a parallel-corpus line pair (``topics.Pair``): both sides, the site as source."""
+        return cls(pair.pair_id, pair.pair_id.split(":")[0], {"kk": pair.kk, "ru": pair.ru})
+
     def items(self) -> Iterator[tuple[str, str, str]]:
         """(item_id, lang, text) of each annotated text, kk first."""
         for lang in ("kk", "ru"):
@@ -117,7 +122,7 @@ def read_pairs(directory: Path | None = None) -> Iterator[Unit]:
     if not directory.exists():
         return
     for p in topic_corpus.read_pairs(directory):
-        yield Unit(p.pair_id, p.pair_id.split(":")[0], {"kk": p.kk, "ru": p.ru})
+        yield Unit.of_pair(p)
 
 
 def read_units() -> Iterator[Unit]:
@@ -440,7 +445,7 @@ def merge(batch_dir: Path, selection_files: Sequence[Path]) -> dict[str, Any]:
     item whose annotators agree, or whose disagreement a third annotator settled (claims held by at
     least two of three, ``majority_claims``); ``pending`` lists the units still waiting for a third.
     Annotators are ordered: the batch owning the unit (``c1_07``), the second (``c1_07b``), then
-    third opinions (``adj...``)."""
+    third opinions (``adj...``). ``items``: the item ids the selection files hold."""
     sel: dict[str, dict] = {}
     for f in selection_files:
         for line in Path(f).read_text(encoding="utf-8").splitlines():
@@ -496,29 +501,28 @@ def merge(batch_dir: Path, selection_files: Sequence[Path]) -> dict[str, Any]:
                 "stratum": meta["stratum"], "topic": _majority_topic([r.get("topic") for r in use]),
                 "claims": [_clean_claim(c) for c in kept_by_lang[lang]],
                 "annotators": [r["annotator"] for r in use], "adjudicated": bool(disagree)})
-    return {"labels": labels, "annotations": annotations, "pending": sorted(pending)}
+    return {"labels": labels, "annotations": annotations, "pending": sorted(pending),
+            "items": {i for rec in sel.values() for i in rec["items"]}}
 
 
 class MergeError(ValueError):
     """A round that cannot be added to the corpus (the message names the items and why)."""
 
 
-def add_round(res: dict[str, Any], labels: Sequence[dict], annotations: Sequence[dict],
-              round_items: set[str]) -> tuple[list[dict], list[dict]]:
-    """The corpus's rows with one more round: `res` is ``merge`` of the round's batch folder,
-    `round_items` the item ids its selection holds. Rows the corpus already has for those items
+def add_round(res: dict[str, Any], labels: Sequence[dict], annotations: Sequence[dict]) -> tuple[list[dict], list[dict]]:
+    """The corpus's rows with one more round: `res` is ``merge`` of the round's batch folder (its
+    ``items``: the item ids the round's selection holds). Rows the corpus already has for those items
     (an earlier merge of the same round, before its third opinions) are replaced; an item an
     earlier round labelled is refused, so no text is counted twice and no earlier label changes."""
+    round_items = res["items"]
     own = {rec["annotator"] for rec in res["annotations"]}
     clash = sorted(r["item_id"] for r in labels
                    if r["item_id"] in round_items and not set(r.get("annotators", [])) <= own)
     if clash:
         raise MergeError(f"{len(clash)} item(s) of this round were labelled by another round: "
                          f"{', '.join(clash[:5])}{' ...' if len(clash) > 5 else ''}")
-    kept_labels = [r for r in labels if r["item_id"] not in round_items]
-    kept_anns = [a for a in annotations if a["item_id"] not in round_items]
-    return (sorted(kept_labels + res["labels"], key=lambda r: r["item_id"]),
-            sorted(kept_anns + res["annotations"], key=lambda r: (r["item_id"], r["annotator"])))
+    return ([r for r in labels if r["item_id"] not in round_items] + res["labels"],
+            [a for a in annotations if a["item_id"] not in round_items] + res["annotations"])
 
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
@@ -714,21 +718,16 @@ def main(argv: list[str] | None = None) -> None:
 
 
     if args.cmd == "merge":
-        selections = sorted(Path(args.batch_dir).glob("selection_*.jsonl"))
-        res = merge(args.batch_dir, selections)
+        res = merge(args.batch_dir, sorted(Path(args.batch_dir).glob("selection_*.jsonl")))
+        labels, annotations = res["labels"], res["annotations"]
         if args.add:
-            round_items = {i for f in selections for line in f.read_text(encoding="utf-8").splitlines()
-                           if line.strip() for i in json.loads(line)["items"]}
             try:
                 labels, annotations = add_round(res, read_jsonl(args.out / "labels.jsonl"),
-                                                read_jsonl(args.out / "annotations.jsonl"), round_items)
+                                                read_jsonl(args.out / "annotations.jsonl"))
             except MergeError as e:
                 raise SystemExit(f"merge --add {args.batch_dir}: {e}") from None
-        else:
-            labels = sorted(res["labels"], key=lambda r: r["item_id"])
-            annotations = sorted(res["annotations"], key=lambda r: (r["item_id"], r["annotator"]))
-        write_jsonl(args.out / "labels.jsonl", labels)
-        write_jsonl(args.out / "annotations.jsonl", annotations)
+        write_jsonl(args.out / "labels.jsonl", sorted(labels, key=lambda r: r["item_id"]))
+        write_jsonl(args.out / "annotations.jsonl", sorted(annotations, key=lambda r: (r["item_id"], r["annotator"])))
         write_jsonl(args.batch_dir / "pending.jsonl", [{"unit_id": u} for u in res["pending"]])
         print(f"{len(res['labels'])} labelled texts, {len(res['pending'])} units waiting for a third annotator")
     elif args.cmd == "build":
